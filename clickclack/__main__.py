@@ -1,0 +1,3 @@
+from clickclack.cli import main
+
+main()

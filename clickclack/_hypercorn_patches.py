@@ -1,0 +1,85 @@
+"""Two guards around hypercorn 0.18's trio worker, applied once by ``server.serve``.
+
+1. **One connection's crash never takes the server down** (hypercorn #225, still open): an
+   upgrade request with trailing bytes raises ``LocalProtocolError`` out of ``TCPServer.run``
+   and, through the shared nursery, out of ``serve()``.  We catch it per connection and log it.
+2. **A socket write cannot hang forever.**  hypercorn shields ``stream.send_all`` under a
+   per-connection lock, so a peer that stops reading pins the handler and hangs graceful
+   shutdown (stack-notes pitfall 1).  We keep the shield (a half-written frame must not be
+   interrupted by an unrelated cancel) but give it its own deadline; on expiry the connection is
+   aborted.  ``TCP_USER_TIMEOUT`` on the listening socket is the kernel-level backstop.
+3. **A closed websocket does not linger.**  hypercorn's ping task only notices a close when its
+   ``websocket_ping_interval`` sleep ends, so every closed socket kept a task alive for up to
+   25 s, and graceful shutdown waited for it.  Setting ``closed`` now cancels the ping task.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import trio
+from hypercorn.events import Closed, RawData
+from hypercorn.protocol import ws_stream
+from hypercorn.trio import tcp_server
+from wsproto.events import Ping
+
+LOGGER = logging.getLogger("clickclack.server")
+_applied = False
+SEND_TIMEOUT_S = 10.0
+
+
+def apply(send_timeout_s: float) -> None:
+    global _applied, SEND_TIMEOUT_S
+    SEND_TIMEOUT_S = send_timeout_s
+    if _applied:
+        return
+    _applied = True
+    original_run = tcp_server.TCPServer.run
+    original_send = tcp_server.TCPServer.protocol_send
+
+    async def guarded_run(self: Any) -> None:
+        try:
+            await original_run(self)
+        except Exception:  # includes ExceptionGroup; trio.Cancelled is a BaseException
+            LOGGER.warning("a connection crashed inside hypercorn; closed it", exc_info=True)
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(self.stream)
+
+    async def bounded_send(self: Any, event: Any) -> None:
+        if not isinstance(event, RawData):
+            await original_send(self, event)
+            return
+        async with self.send_lock:
+            try:
+                with trio.CancelScope(shield=True) as scope:
+                    scope.relative_deadline = SEND_TIMEOUT_S
+                    await self.stream.send_all(event.data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                await self.protocol.handle(Closed())
+                return
+        if scope.cancelled_caught:
+            LOGGER.info("peer stopped reading for %.0fs; aborting the connection", SEND_TIMEOUT_S)
+            await trio.aclose_forcefully(self.stream)
+            await self.protocol.handle(Closed())
+
+    def get_closed(self: Any) -> bool:
+        return bool(self.__dict__.get("_cc_closed", False))
+
+    def set_closed(self: Any, value: bool) -> None:
+        self.__dict__["_cc_closed"] = value
+        scope = self.__dict__.get("_cc_ping_scope")
+        if value and scope is not None:
+            scope.cancel()
+
+    async def send_pings(self: Any) -> None:
+        with trio.CancelScope() as scope:
+            self.__dict__["_cc_ping_scope"] = scope
+            while not self.closed:
+                await self._send_wsproto_event(Ping())
+                await self.context.sleep(self.config.websocket_ping_interval)
+
+    ws_stream.WSStream.closed = property(get_closed, set_closed)  # type: ignore[assignment]
+    ws_stream.WSStream._send_pings = send_pings  # type: ignore[method-assign]
+    tcp_server.TCPServer.run = guarded_run  # type: ignore[method-assign]
+    tcp_server.TCPServer.protocol_send = bounded_send  # type: ignore[method-assign]

@@ -1,0 +1,58 @@
+"""Channel messages: history pages and posting (contract 8.2/8.3, D3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clickclack.api.http import Ctx
+from clickclack.api.routing import int_param, route, str_param
+from clickclack.errors import ValidationFailed
+from clickclack.store import PageQuery
+from clickclack.store._rows import event_out
+from clickclack.store.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
+from clickclack.types import CreateMessage, MessageCreated, MessagePage
+
+SEQ_MAX = 2**53 - 1
+
+_PAGE_QUERY = (
+    int_param("before_seq", 0, SEQ_MAX, desc="roots with seq < N (exclusive)"),
+    int_param("after_seq", 0, SEQ_MAX, desc="roots with seq > N (exclusive)"),
+    int_param("around_seq", 0, SEQ_MAX, desc="a window centred on seq N"),
+    str_param("mode", max_length=16, desc="latest (default); not combinable with a cursor"),
+    int_param("limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT),
+)
+
+
+def page_query(q: dict[str, Any]) -> PageQuery:
+    given = [k for k in ("before_seq", "after_seq", "around_seq") if q.get(k) is not None]
+    mode = q.get("mode")
+    if mode not in (None, "latest"):
+        raise ValidationFailed("mode must be latest", [{"loc": ["query", "mode"], "msg": "latest"}])
+    if len(given) > 1 or (given and mode):
+        raise ValidationFailed(
+            "use at most one of before_seq, after_seq, around_seq, mode",
+            [{"loc": ["query", given[-1] if given else "mode"], "msg": "mutually exclusive"}])
+    limit = q.get("limit") or PAGE_LIMIT_DEFAULT
+    if not given:
+        return PageQuery("latest", 0, limit)
+    key = given[0]
+    return PageQuery(key.removesuffix("_seq"), int(q[key]), limit)
+
+
+@route("GET", "/api/channels/{channel_id}/messages", summary="A page of root messages "
+       "(ascending)", auth="user", response=MessagePage, query=_PAGE_QUERY,
+       errors=(400, 401, 404), tags=("messages",))
+async def list_messages(ctx: Ctx, channel_id: str) -> MessagePage:
+    return ctx.services.store.message_page(ctx.user_id, channel_id, page_query(ctx.query))
+
+
+@route("POST", "/api/channels/{channel_id}/messages", summary="Post a message (idempotent by "
+       "nonce: a replay answers 200 with no event)", auth="user", body=CreateMessage,
+       response=MessageCreated, status=201, extra_responses={200: MessageCreated},
+       errors=(400, 401, 403, 404, 409, 413, 415, 503, 507), tags=("messages",))
+async def post_message(ctx: Ctx, body: CreateMessage, channel_id: str) -> Any:
+    message, event = await ctx.services.store.post_message(
+        ctx.user_id, channel_id, body.body, body.nonce, ctx.correlation_id)
+    if event is None:
+        return MessageCreated(message=message), 200
+    return MessageCreated(message=message, event=event_out(event)), 201

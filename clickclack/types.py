@@ -1,0 +1,248 @@
+"""Wire types: what the API returns and accepts.  The store builds these; the API encodes them;
+the OpenAPI description is generated from them.  ``omit_defaults`` gives the contract's rule that
+optional fields are left out instead of being sent as ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+Role = Literal["owner", "moderator", "member", "guest", "bot"]
+
+Id = Annotated[str, Meta(min_length=1, max_length=64)]
+Nonce = Annotated[str, Meta(max_length=128)]
+
+
+class Out(Struct, omit_defaults=True, kw_only=True):
+    """Base for response types."""
+
+
+class User(Out):
+    id: str
+    kind: Literal["human", "bot"]
+    display_name: str
+    handle: str
+    avatar_url: str
+    created_at: str
+    owner_user_id: str | None = None
+
+
+class Me(Out):
+    user: User
+
+
+class Workspace(Out):
+    id: str
+    route_id: str
+    name: str
+    slug: str
+    icon_url: str
+    created_at: str
+    role: Role | None = None
+
+
+class WorkspaceOut(Out):
+    workspace: Workspace
+
+
+class WorkspaceList(Out):
+    workspaces: list[Workspace]
+
+
+class Channel(Out):
+    id: str
+    route_id: str
+    workspace_id: str
+    name: str
+    kind: str
+    created_at: str
+    external_managed: bool = False
+    display_title: str | None = None
+    archived_at: str | None = None
+    last_seq: int = 0
+    last_read_seq: int = 0
+    unread_count: int = 0
+
+
+class ChannelList(Out):
+    channels: list[Channel]
+
+
+class ThreadState(Out):
+    root_message_id: str
+    reply_count: int = 0
+    last_reply_at: str | None = None
+    last_reply_author_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class Message(Out):
+    id: str
+    workspace_id: str
+    author_id: str
+    author: User
+    thread_root_id: str
+    body: str
+    body_format: Literal["markdown"]
+    created_at: str
+    kind: str = "message"
+    channel_id: str | None = None
+    parent_message_id: str | None = None
+    channel_seq: int | None = None
+    thread_seq: int | None = None
+    edited_at: str | None = None
+    deleted_at: str | None = None
+    nonce: str | None = None
+    thread_state: ThreadState | None = None
+
+
+class EventOut(Out):
+    """The event envelope (contract 14.1)."""
+
+    id: str
+    cursor: str
+    type: str
+    workspace_id: str
+    created_at: str
+    payload: dict[str, Any] | None
+    channel_id: str | None = None
+    seq: int | None = None
+
+
+class MessagePage(Out):
+    messages: list[Message]
+    oldest_seq: int
+    newest_seq: int
+    has_older: bool
+    has_newer: bool
+
+
+class MessageOut(Out):
+    message: Message
+
+
+class MessageCreated(Out):
+    message: Message
+    event: EventOut | None = None
+
+
+class ChannelCreated(Out):
+    channel: Channel
+    event: EventOut
+
+
+class EventPage(Out):
+    events: list[EventOut]
+    tail_cursor: str | None = None
+
+
+class EphemeralOut(Out):
+    event: EventOut
+
+
+class MagicLink(Out):
+    id: str
+    email: str
+    display_name: str
+    created_at: str
+    expires_at: str
+    used_at: str | None = None
+
+
+class MagicRequested(Out):
+    magic_link: MagicLink
+    token: str
+
+
+class MagicAccepted(Out):
+    """The mailed variant: the same body whether or not the address is known (D7)."""
+
+    ok: bool
+    detail: str
+
+
+class SessionInfo(Out):
+    id: str
+    user_id: str
+    created_at: str
+    expires_at: str
+    token: str
+
+
+class SessionCreated(Out):
+    user: User
+    session: SessionInfo
+    token: str
+
+
+class Ok(Out):
+    ok: bool
+
+
+class Health(Out):
+    status: str
+
+
+class Echo(Out):
+    echo: Any
+    id: str
+
+
+class Problem(Out):
+    """RFC 9457 problem details (D1)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    error: str
+    errors: list[dict[str, Any]] | None = None
+    correlation_id: str | None = None
+
+
+# --- request bodies -----------------------------------------------------------------------
+
+
+class In(Struct, kw_only=True, forbid_unknown_fields=False):
+    """Base for request bodies.  Unknown fields are ignored (contract 1.1)."""
+
+
+class CreateWorkspace(In):
+    name: Annotated[str, Meta(max_length=200)]
+    slug: Annotated[str, Meta(max_length=200)] = ""
+
+
+class CreateChannel(In):
+    name: Annotated[str, Meta(max_length=200)]
+    kind: Literal["public"] = "public"
+    display_title: Annotated[str, Meta(max_length=200)] = ""
+
+
+class CreateMessage(In):
+    body: Annotated[str, Meta(max_length=40_000)]
+    nonce: Nonce = ""
+    kind: Literal["", "message"] = ""
+
+
+class MagicRequest(In):
+    email: Annotated[str, Meta(max_length=320)]
+    display_name: Annotated[str, Meta(max_length=80)] = ""
+
+
+class MagicConsume(In):
+    token: Annotated[str, Meta(max_length=200)]
+
+
+class EphemeralIn(In):
+    workspace_id: Id
+    type: Literal["typing.started", "typing.stopped", "presence.changed", "agent.progress"]
+    channel_id: Id | None = None
+    direct_conversation_id: Id | None = None
+    payload: dict[str, Any] | None = None
+
+
+class EchoIn(In):
+    body: Any = None
