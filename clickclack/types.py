@@ -59,12 +59,12 @@ class Channel(Out):
     name: str
     kind: str
     created_at: str
-    external_managed: bool = False
+    external_managed: bool
+    last_seq: int
+    last_read_seq: int
+    unread_count: int
     display_title: str | None = None
     archived_at: str | None = None
-    last_seq: int = 0
-    last_read_seq: int = 0
-    unread_count: int = 0
 
 
 class ChannelList(Out):
@@ -73,9 +73,9 @@ class ChannelList(Out):
 
 class ThreadState(Out):
     root_message_id: str
-    reply_count: int = 0
+    reply_count: int
+    last_reply_author_ids: list[str]
     last_reply_at: str | None = None
-    last_reply_author_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class Message(Out):

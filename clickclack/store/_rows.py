@@ -34,7 +34,8 @@ def workspace(r: sqlite3.Row, role: str | None = None) -> Workspace:
 def channel(r: sqlite3.Row, *, last_read_seq: int = 0, unread: int = 0) -> Channel:
     return Channel(
         id=r["id"], route_id=r["route_id"], workspace_id=r["workspace_id"], name=r["name"],
-        kind=r["kind"], created_at=r["created_at"], display_title=r["display_title"] or None,
+        kind=r["kind"], created_at=r["created_at"], external_managed=False,
+        display_title=r["display_title"] or None,
         archived_at=r["archived_at"], last_seq=r["last_seq"], last_read_seq=last_read_seq,
         unread_count=unread,
     )

@@ -173,3 +173,17 @@ def ensure_bootstrap(tx: Tx, name: str = "Local Captain",
     user = accounts.create_user(tx, name, email)
     create_workspace(tx, user.id, "ClickClack", "clickclack", allow_reserved=True)
     return user.id
+
+
+def add_member(tx: Tx, workspace_id: str, user_id: str, role: str = "member") -> bool:
+    """Add ``user_id`` to the workspace; False if already a member."""
+    if role not in ("moderator", "member", "guest", "bot"):
+        raise BadRequest("role must be moderator, member, guest or bot", code="invalid_role")
+    if tx.one("SELECT 1 FROM workspaces WHERE id = ?", (workspace_id,)) is None:
+        raise NotFound("workspace not found", code="workspace_not_found")
+    cur = tx.execute(
+        "INSERT INTO workspace_members (workspace_id, user_id, role, created_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (workspace_id, user_id, role, tx.now),
+    )
+    return cur.rowcount > 0
