@@ -8,7 +8,10 @@
    shutdown (stack-notes pitfall 1).  We keep the shield (a half-written frame must not be
    interrupted by an unrelated cancel) but give it its own deadline; on expiry the connection is
    aborted.  ``TCP_USER_TIMEOUT`` on the listening socket is the kernel-level backstop.
-3. **A closed websocket does not linger.**  hypercorn's ping task only notices a close when its
+3. **A silent or finished connection is closed at once.**  When ``read_timeout`` fires (or the
+   peer sends EOF), hypercorn leaves the keep-alive idle task running, so the connection lingered
+   for ``keep_alive_timeout`` anyway -- slowloris connections were never reaped early.
+4. **A closed websocket does not linger.**  hypercorn's ping task only notices a close when its
    ``websocket_ping_interval`` sleep ends, so every closed socket kept a task alive for up to
    25 s, and graceful shutdown waited for it.  Setting ``closed`` now cancels the ping task.
 """
@@ -81,5 +84,14 @@ def apply(send_timeout_s: float) -> None:
 
     ws_stream.WSStream.closed = property(get_closed, set_closed)  # type: ignore[assignment]
     ws_stream.WSStream._send_pings = send_pings  # type: ignore[method-assign]
+    original_read = tcp_server.TCPServer._read_data
+
+    async def read_then_stop_idle(self: Any) -> None:
+        try:
+            await original_read(self)
+        finally:
+            await self.idle_task.stop()
+
+    tcp_server.TCPServer._read_data = read_then_stop_idle  # type: ignore[method-assign]
     tcp_server.TCPServer.run = guarded_run  # type: ignore[method-assign]
     tcp_server.TCPServer.protocol_send = bounded_send  # type: ignore[method-assign]

@@ -54,10 +54,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Browser origin, e.g. https://chat.example.com. Used for Origin/CSRF checks."),
     Setting("graceful_timeout_s", "CLICKCLACK_GRACEFUL_TIMEOUT", "--graceful-timeout", float, 5.0,
             "Seconds in-flight requests get to finish after SIGTERM/SIGINT."),
-    Setting("read_timeout_s", "CLICKCLACK_READ_TIMEOUT", "--read-timeout", float, 30.0,
-            "Seconds a connection may send nothing before it is closed (slowloris guard)."),
+    Setting("read_timeout_s", "CLICKCLACK_READ_TIMEOUT", "--read-timeout", float, 45.0,
+            "Seconds a connection may send nothing before it is closed (slowloris guard); "
+            "must exceed the websocket ping interval, since pongs count as traffic."),
     Setting("keep_alive_timeout_s", "CLICKCLACK_KEEP_ALIVE_TIMEOUT", "--keep-alive-timeout",
-            float, 120.0, "Seconds an idle keep-alive HTTP connection is kept open."),
+            float, 30.0, "Seconds an idle keep-alive HTTP connection is kept open."),
     Setting("send_timeout_s", "CLICKCLACK_SEND_TIMEOUT", "--send-timeout", float, 10.0,
             "Seconds one socket write may take before the connection is aborted."),
     Setting("tcp_user_timeout_s", "CLICKCLACK_TCP_USER_TIMEOUT", "--tcp-user-timeout", float,
@@ -100,8 +101,8 @@ class Config:
     access_log: str = "errors"
     public_url: str = ""
     graceful_timeout_s: float = 5.0
-    read_timeout_s: float = 30.0
-    keep_alive_timeout_s: float = 120.0
+    read_timeout_s: float = 45.0
+    keep_alive_timeout_s: float = 30.0
     send_timeout_s: float = 10.0
     tcp_user_timeout_s: float = 30.0
     ws_ping_interval_s: float = 25.0
@@ -125,6 +126,9 @@ class Config:
         if self.public_url.endswith("/"):
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
         self.host_port()  # validates addr
+        if self.read_timeout_s <= self.ws_ping_interval_s:
+            raise ConfigError("read_timeout must be longer than ws_ping_interval (pongs are the "
+                              "only traffic on an idle websocket)")
 
     # Derived values ---------------------------------------------------------------------------
 

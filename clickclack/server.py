@@ -56,7 +56,7 @@ def hypercorn_config(config: Config, sock: socket.socket) -> HypercornConfig:
     h.bind = [f"fd://{os.dup(sock.fileno())}"]
     h.backlog = config.backlog
     h.graceful_timeout = config.graceful_timeout_s
-    h.read_timeout = int(config.read_timeout_s)  # slowloris: idle readers are closed
+    h.read_timeout = config.read_timeout_s  # type: ignore[assignment]  # slowloris guard
     h.keep_alive_timeout = config.keep_alive_timeout_s
     h.websocket_ping_interval = config.ws_ping_interval_s
     h.websocket_max_message_size = config.ws_max_message_bytes

@@ -37,5 +37,6 @@ async def open_services(config: Config) -> AsyncIterator[Services]:
         queue_size=config.writer_queue,
         batch_size=config.writer_batch,
         on_start=ensure_bootstrap if config.dev_bootstrap else None,
+        read_timeout_s=config.read_query_timeout_s,
     ) as store:
         yield Services(config=config, store=store, hub=hub)

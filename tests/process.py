@@ -41,8 +41,11 @@ class ServerProcess:
 
     async def _drain(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        while chunk := await self.proc.stdout.receive_some(4096):
-            self.output += chunk
+        try:
+            while chunk := await self.proc.stdout.receive_some(4096):
+                self.output += chunk
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass  # ensure_dead() closed the pipe
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
@@ -60,3 +63,5 @@ class ServerProcess:
     def ensure_dead(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()

@@ -14,6 +14,8 @@ def test_readme_configuration_table_lists_every_setting():
         row = next((r for r in rows if r.startswith(f"| `{s.flag}` ")), None)
         assert row is not None, f"{s.flag} missing from README"
         assert f"`{s.env}`" in row and f"`{s.name}`" in row, row
+        default = s.default if not isinstance(s.default, bool) else str(s.default).lower()
+        assert f"`{default if default != '' else '—'}`" in row, row
 
 
 def test_readme_gives_the_two_setup_commands_first():

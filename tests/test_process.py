@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import sqlite3
@@ -164,4 +165,59 @@ async def test_early_answer_does_not_stall_a_keep_alive_connection(tmp_path, pat
             p.signal(signal.SIGTERM)
             assert await p.wait(10) == 0
     finally:
+        p.ensure_dead()
+
+
+async def test_a_reader_that_never_reads_is_detached_and_does_not_hang_shutdown(tmp_path):
+    """stack-notes pitfall 1: a peer that stops reading pinned its handler forever and hung
+    graceful shutdown.  Now: it overflows its hub queue and is detached, healthy subscribers get
+    every event, and SIGTERM still exits 0 promptly."""
+    send_timeout = 1.0
+    p = ServerProcess(tmp_path / "data", "--dev-bootstrap", "--hub-queue", "16",
+                      "--send-timeout", str(send_timeout), "--metrics-enabled",
+                      "--graceful-timeout", str(GRACEFUL), "--access-log", "off")
+    raw = socket.socket()
+    try:
+        async with trio.open_nursery() as nursery:
+            await p.start(nursery)
+            async with httpx.AsyncClient(base_url=p.url) as http:
+                ws_id, ch = await bootstrap_ids(http)
+                tail = await tail_cursor(http, ws_id)
+                host, port = p.url.removeprefix("http://").split(":")
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+                raw.connect((host, int(port)))
+                raw.sendall((
+                    f"GET /api/realtime/ws?workspace_id={ws_id}&after_cursor={tail} HTTP/1.1\r\n"
+                    f"Host: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+                url = p.url.replace("http", "ws") + \
+                    f"/api/realtime/ws?workspace_id={ws_id}&after_cursor={tail}"
+                async with open_websocket_url(url) as healthy:
+                    received = 0
+
+                    async def read_all():
+                        nonlocal received
+                        while received < 300:
+                            msg = await healthy.get_message()
+                            received += msg.count('"type":"message.created"')
+
+                    with trio.fail_after(60):
+                        async with trio.open_nursery() as n:
+                            n.start_soon(read_all)
+                            for i in range(300):
+                                r = await http.post(f"/api/channels/{ch}/messages",
+                                                    json={"body": f"flood {i}"})
+                                assert r.status_code == 201
+                    assert received == 300
+                metrics = (await http.get("/metrics")).text
+                overflows = int(re.search(r"^clickclack_realtime_overflows_total (\d+)$",
+                                          metrics, re.M).group(1))
+                assert overflows >= 1
+            started = time.monotonic()
+            p.signal(signal.SIGTERM)
+            assert await p.wait(GRACEFUL + send_timeout + 10) == 0
+            assert time.monotonic() - started < GRACEFUL + send_timeout + 1
+    finally:
+        raw.close()
         p.ensure_dead()

@@ -94,7 +94,7 @@ async def _replay(store: Store, workspace_id: str, user_id: str, last: str, limi
     if last == tail:
         return None, last
     # Count before sending anything: a client too far behind resyncs over HTTP instead.
-    if len(store.events_after(workspace_id, user_id, last, limit + 1, upto=tail)) > limit:
+    if store.count_events_after(workspace_id, user_id, last, tail, limit + 1) > limit:
         return Closing(CLOSE_RESYNC, "realtime replay limit exceeded; resync required"), last
     while last < tail:
         page = store.events_after(workspace_id, user_id, last, REPLAY_PAGE, upto=tail)

@@ -21,6 +21,7 @@ from clickclack.ids import now_ts
 from clickclack.store import accounts, eventlog, messages, workspaces
 from clickclack.store.connection import open_read
 from clickclack.store.messages import PageQuery
+from clickclack.store.readers import ReaderPool
 from clickclack.store.writer import Tx, Writer, WriterStatistics
 from clickclack.types import (
     Channel,
@@ -38,9 +39,12 @@ __all__ = ["PageQuery", "Store", "WriterStatistics", "open_store"]
 
 
 class Store:
-    def __init__(self, writer: Writer, reader: sqlite3.Connection) -> None:
+    def __init__(self, writer: Writer, reader: sqlite3.Connection, pool: ReaderPool,
+                 read_timeout_s: float = 5.0) -> None:
         self._writer = writer
         self._reader = reader
+        self._pool = pool
+        self._read_timeout_s = read_timeout_s
 
     # Reads are short, indexed queries: run directly on the trio thread (about 3x cheaper than a
     # thread hop, stack-notes 3c).  Every read fetches all rows, so no snapshot is held open.
@@ -49,6 +53,10 @@ class Store:
             return fn(self._reader, *args)
         except sqlite3.OperationalError as exc:
             raise Unavailable("database read failed; retry later", code="db_unavailable") from exc
+
+    async def _read_long(self, fn: Callable[..., T], *args: Any) -> T:
+        """For queries that may run long: in a worker thread, under the read time limit."""
+        return await self._pool.run(fn, *args, timeout_s=self._read_timeout_s)
 
     def writer_statistics(self) -> WriterStatistics:
         return self._writer.statistics()
@@ -135,6 +143,10 @@ class Store:
                      upto: str | None = None) -> list[Event]:
         return self._read(eventlog.events_after, workspace_id, user_id, after, limit, upto)
 
+    def count_events_after(self, workspace_id: str, user_id: str, after: str, upto: str,
+                           cap: int) -> int:
+        return self._read(eventlog.count_after, workspace_id, user_id, after, upto, cap)
+
     # --- generic write (admin and tests) ----------------------------------------------------
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._writer.submit(fn, *args)
@@ -149,6 +161,7 @@ async def open_store(
     queue_size: int = 1024,
     batch_size: int = 256,
     on_start: Callable[[Tx], Any] | None = None,
+    read_timeout_s: float = 5.0,
 ) -> AsyncIterator[Store]:
     """Start the writer (migrations applied before this yields) and open the read connection.
     On exit: stop accepting writes, drain the queue, checkpoint, close."""
@@ -157,10 +170,12 @@ async def open_store(
     async with trio.open_nursery() as nursery:
         await nursery.start(writer.run)
         reader = open_read(db_path)
+        pool = ReaderPool(db_path)
         try:
-            yield Store(writer, reader)
+            yield Store(writer, reader, pool, read_timeout_s)
         finally:
             writer.close()
             with trio.CancelScope(shield=True):
                 await writer.stopped.wait()
             reader.close()
+            pool.close()

@@ -45,3 +45,14 @@ def events_after(conn: sqlite3.Connection, workspace_id: str, user_id: str, afte
     params.append(limit)
     rows = conn.execute(sql, params).fetchall()
     return [event_from_row(conn, r) for r in rows]
+
+
+def count_after(conn: sqlite3.Connection, workspace_id: str, user_id: str, after: str,
+                upto: str, cap: int) -> int:
+    """How many visible events lie in (after, upto], counting no further than ``cap``."""
+    r = conn.execute(
+        "SELECT COUNT(*) FROM (SELECT 1" + _VISIBLE + " AND e.cursor > ? AND e.cursor <= ?"
+        " LIMIT ?)",
+        (workspace_id, user_id, after, upto, cap),
+    ).fetchone()
+    return int(r[0])
