@@ -8,8 +8,7 @@ from pathlib import Path
 from quart import Response
 from quart_trio import QuartTrio
 
-from clickclack.api import accounts, messages, ops, realtime, workspaces  # noqa: F401  (routes)
-from clickclack.api import openapi, problems
+from clickclack.api import accounts, messages, openapi, ops, problems, realtime, workspaces  # noqa: F401  (routes)
 from clickclack.api.http import Metrics, install_hooks, register_routes
 from clickclack.services import Services
 

@@ -26,6 +26,7 @@ _SERVE_SETTINGS = [s for s in SETTINGS if s.flag]
 
 def _settings_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for s in reversed(_SERVE_SETTINGS):
+        assert s.flag is not None
         if s.type is bool:
             opt = click.option(f"{s.flag}/--no-{s.flag[2:]}", s.name, default=None, help=s.help)
         else:

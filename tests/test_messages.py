@@ -13,7 +13,8 @@ async def test_dev_bootstrap_made_captain_workspace_and_general(http):
     me = (await http.get("/api/me")).json()["user"]
     assert me["display_name"] == "Local Captain"
     wss = (await http.get("/api/workspaces")).json()["workspaces"]
-    assert [(w["name"], w["slug"], w["role"]) for w in wss] == [("ClickClack", "clickclack", "owner")]
+    assert [(w["name"], w["slug"], w["role"]) for w in wss] == [
+        ("ClickClack", "clickclack", "owner")]
     assert wss[0]["route_id"].startswith("T") and len(wss[0]["route_id"]) == 17
 
 

@@ -37,7 +37,8 @@ async def test_sigterm_with_open_sockets_closes_them_1001_and_exits_0_in_time(pr
         ws_id, ch = await bootstrap_ids(http)
         tail = await tail_cursor(http, ws_id)
         await http.post(f"/api/channels/{ch}/messages", json={"body": "before shutdown"})
-    url = proc.url.replace("http", "ws") + f"/api/realtime/ws?workspace_id={ws_id}&after_cursor={tail}"
+    url = (proc.url.replace("http", "ws")
+           + f"/api/realtime/ws?workspace_id={ws_id}&after_cursor={tail}")
     codes = []
     async with trio.open_nursery() as n:
         async def client():

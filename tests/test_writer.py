@@ -12,7 +12,6 @@ from clickclack.errors import BadRequest, Unavailable, WriterClosed
 from clickclack.store.connection import open_read
 from clickclack.store.writer import Tx, Writer
 
-
 SCHEMA_SQL = "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"
 
 

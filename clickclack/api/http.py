@@ -75,7 +75,7 @@ def _parse_query(params: tuple[QueryParam, ...]) -> dict[str, Any]:
             continue
         kind = p.schema.get("type")
         if kind == "integer":
-            lo, hi = p.schema.get("minimum"), p.schema.get("maximum")
+            lo, hi = int(p.schema["minimum"]), int(p.schema["maximum"])
             if not re.fullmatch(r"-?\d{1,19}", raw) or not (lo <= int(raw) <= hi):
                 raise ValidationFailed(
                     f"query parameter {p.name} must be an integer from {lo} to {hi}",

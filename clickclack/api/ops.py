@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import trio
-from quart import Response
+from quart import Response, current_app
 
 from clickclack import __version__
 from clickclack.api.http import Ctx
@@ -37,8 +37,6 @@ async def readyz(ctx: Ctx) -> Any:
 @route("GET", "/metrics", summary="Prometheus metrics (opt-in: --metrics-enabled)",
        auth="public", response=None, content_type="text/plain", errors=(404,), tags=("ops",))
 async def metrics(ctx: Ctx) -> Response:
-    from quart import current_app
-
     if not ctx.services.config.metrics_enabled:
         raise NotFound("metrics are disabled", code="metrics_disabled")
     m = current_app.extensions["clickclack_metrics"]

@@ -7,10 +7,12 @@ import re
 import time
 from typing import Any
 
+import trio
 from quart import Quart, websocket
 
 from clickclack.api import auth
 from clickclack.api.http import Ctx
+from clickclack.api.problems import from_error
 from clickclack.api.routing import QueryParam, int_param, route, str_param
 from clickclack.errors import BadRequest, ClickclackError, Forbidden, NotFound
 from clickclack.events import make_event
@@ -132,8 +134,6 @@ def install_websocket(app: Quart, services: Services) -> None:
             if services.store.role_in(ws_id, actor.user_id) is None:
                 raise NotFound("workspace not found", code="workspace_not_found")
         except ClickclackError as exc:
-            from clickclack.api.problems import from_error
-
             return from_error(exc)  # before accept(): an HTTP error response, not a socket
 
         await websocket.accept(subprotocol=chosen)
@@ -150,8 +150,6 @@ def install_websocket(app: Quart, services: Services) -> None:
             # and a client's close is noticed.
             while True:
                 await websocket.receive()
-
-        import trio
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(discard_input)

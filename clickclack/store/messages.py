@@ -34,7 +34,8 @@ class PageQuery:
 def clean_nonce(nonce: str) -> str:
     nonce = nonce.strip()
     if len(nonce) > MAX_NONCE_CHARS:
-        raise BadRequest(f"nonce must be at most {MAX_NONCE_CHARS} characters", code="nonce_invalid")
+        raise BadRequest(f"nonce must be at most {MAX_NONCE_CHARS} characters",
+                         code="nonce_invalid")
     if "\x00" in nonce:
         raise BadRequest("nonce must not contain NUL", code="nonce_invalid")
     return nonce

@@ -155,7 +155,8 @@ def _storage_error(exc: BaseException) -> ClickclackError:
     code = getattr(exc, "sqlite_errorcode", 0) or 0
     if (code & 0xFF) == 13:
         return InsufficientStorage("the server is out of disk space; the write was not saved")
-    return Unavailable("the database is unavailable; the write was not saved", code="db_unavailable")
+    return Unavailable("the database is unavailable; the write was not saved",
+                       code="db_unavailable")
 
 
 def load_events_after(conn: sqlite3.Connection, after: str | None, limit: int = 10_000
@@ -324,7 +325,8 @@ class Writer:
                 conn.execute("RELEASE req")
                 committed.extend(tx._pending)
             conn.execute("COMMIT")
-        except Exception as exc:
+        # Any batch-level failure (including COMMIT's own) fails the whole batch.
+        except Exception as exc:  # noqa: BLE001
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             LOGGER.error("write batch of %d failed: %r", len(batch), exc)
