@@ -11,7 +11,10 @@ class Actor:
     user_id: str
     kind: str = "human"  # "human" or "bot"
     session_id: str | None = None  # the sst_ session row, when authenticated by one
-    via: str = "session"  # "bearer", "cookie", "dev"
+    token_id: str | None = None  # the bot token row (btok_), when authenticated by one
+    via: str = "session"  # "bearer", "cookie", "dev", "bot"
+    bot_workspace_id: str | None = None  # bot tokens are bound to one workspace
+    scopes: frozenset[str] | None = None  # bot token scopes; None for humans (no scope checks)
 
     @property
     def is_bot(self) -> bool:

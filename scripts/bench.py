@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import math
 import os
@@ -56,6 +57,7 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -75,6 +77,7 @@ import msgspec
 import trio
 import trio_websocket
 
+from clickclack.actor import Actor
 from clickclack.ids import new_id
 from clickclack.store import PageQuery, open_store
 from clickclack.store import messages as store_messages
@@ -943,27 +946,41 @@ class HistoryResult:
     before_inproc: InProcess
 
 
-def _seed_chunk(tx: Tx, user_id: str, channel_id: str, start: int, count: int) -> int:
+def store_caller(user_id: str) -> Any:
+    """The caller argument of ``messages.post_message`` and ``messages.page``: an ``Actor``,
+    or the bare user id in code from before the store took actors."""
+    second = list(inspect.signature(store_messages.page).parameters)[1]
+    return Actor(user_id=user_id, via="dev") if second == "actor" else user_id
+
+
+def _general_channel_id(tx: Tx, user_id: str) -> str:
+    row = tx.one("SELECT c.id FROM channels c JOIN workspace_members m"
+                 " ON m.workspace_id = c.workspace_id AND m.user_id = ?"
+                 " WHERE c.name = 'general' ORDER BY c.created_at LIMIT 1", (user_id,))
+    assert row is not None
+    return str(row[0])
+
+
+def _seed_chunk(tx: Tx, caller: Any, channel_id: str, start: int, count: int) -> int:
     for i in range(start, start + count):
-        store_messages.post_message(tx, user_id, channel_id,
+        store_messages.post_message(tx, caller, channel_id,
                                     f"seeded message {i}: {MESSAGE_TEXT[: 40 + i % 70]}")
     return count
 
 
 async def seed_history(db_path: Path, count: int) -> SeedInfo:
-    """Create the dev-bootstrap database and post ``count`` messages to #general through the
-    server's own store code, in write transactions of SEED_CHUNK."""
+    """Create the dev-bootstrap database, as ``serve --dev-bootstrap`` does at start-up, and
+    post ``count`` messages to #general through the server's own ``post_message``, in write
+    transactions of SEED_CHUNK."""
     started = time.perf_counter()
     async with open_store(db_path, lambda events: None, on_start=ensure_bootstrap) as store:
-        user_id = store.first_user_id()
-        assert user_id is not None
-        workspace = store.list_workspaces(user_id)[0]
-        channel = next(c for c in store.list_channels(user_id, workspace.id)
-                       if c.name == "general")
+        user_id = await store.ensure_bootstrap()  # already done by on_start: returns the id
+        channel_id = await store.write(_general_channel_id, user_id)
+        caller = store_caller(user_id)
         for start in range(0, count, SEED_CHUNK):
-            await store.write(_seed_chunk, user_id, channel.id, start,
+            await store.write(_seed_chunk, caller, channel_id, start,
                               min(SEED_CHUNK, count - start))
-    return SeedInfo(user_id, channel.id, count, time.perf_counter() - started)
+    return SeedInfo(user_id, channel_id, count, time.perf_counter() - started)
 
 
 def check_seed(db_path: Path, seed: SeedInfo) -> None:
@@ -1002,13 +1019,14 @@ def time_in_process(db_path: Path, seed: SeedInfo, queries: list[PageQuery], bud
     plain: list[float] = []
     encoded: list[float] = []
     size = 0
+    caller = store_caller(seed.user_id)
     deadline = time.perf_counter() + budget_s
     try:
         for query in queries:
             if time.perf_counter() > deadline:
                 break
             t0 = time.perf_counter()
-            page = store_messages.page(conn, seed.user_id, seed.channel_id, query)
+            page = store_messages.page(conn, caller, seed.channel_id, query)
             t1 = time.perf_counter()
             size = len(encoder.encode(page))
             t2 = time.perf_counter()
@@ -1356,6 +1374,24 @@ async def run_bench(plan: Plan, pinning: Pinning) -> Report:
     return report
 
 
+async def run_until_sigterm(plan: Plan, pinning: Pinning) -> Report | None:
+    """:func:`run_bench`, cancelled by SIGTERM (None then), so that every ``finally`` still
+    stops its servers and workers.  Ctrl+C already does this through KeyboardInterrupt."""
+    report: Report | None = None
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+
+            async def watch() -> None:
+                async for _ in signals:
+                    nursery.cancel_scope.cancel()
+                    return
+
+            nursery.start_soon(watch)
+            report = await run_bench(plan, pinning)
+            nursery.cancel_scope.cancel()
+    return report
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/bench", description="Benchmark ClickClack (see the module docstring).")
@@ -1378,7 +1414,10 @@ def main(argv: list[str]) -> int:
         print(f"bench: {CLICKCLACK} not found; run ./scripts/install dev", file=sys.stderr)
         return 1
     pinning = choose_pinning()
-    report = trio.run(run_bench, plan, pinning)
+    report = trio.run(run_until_sigterm, plan, pinning)
+    if report is None:
+        print("bench: terminated by SIGTERM; no report written", file=sys.stderr)
+        return 128 + signal.SIGTERM
     print(text_table(report.rows()))
     markdown = render_markdown(report)
     if out is None:

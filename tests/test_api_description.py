@@ -37,11 +37,24 @@ async def test_every_served_route_is_described(server, http):
     assert served <= described, served - described
 
 
-def test_every_route_declares_auth_and_a_tag():
+def test_every_route_declares_auth_scope_and_a_tag():
+    """Access control cannot be forgotten: each route says who may call it, and routes open to
+    bots name the scope a bot token needs (the decorator refuses anything else)."""
     for spec in ROUTES:
-        assert spec.auth in ("public", "user"), spec.path
+        assert spec.auth in ("public", "user", "human"), spec.path
+        if spec.auth == "user":
+            assert spec.scope, spec.path
         assert spec.tags, spec.path
         assert spec.summary, spec.path
+
+
+def test_a_route_without_a_scope_is_refused_at_import():
+    import pytest
+
+    from clickclack.api.routing import route
+
+    with pytest.raises(ValueError, match="scope"):
+        route("GET", "/api/x", summary="x", auth="user", response=None)
 
 
 async def test_swagger_ui_is_served_from_local_files(http):

@@ -79,7 +79,8 @@ async def logout(ctx: Ctx) -> Response:
     return resp
 
 
-@route("GET", "/api/me", summary="The caller's profile", auth="user", response=Me,
+@route("GET", "/api/me", summary="The caller's profile", auth="user", scope="profile:read",
+       response=Me,
        errors=(401,), tags=("profile",))
 async def me(ctx: Ctx) -> Me:
     return Me(user=ctx.services.store.get_user(ctx.user_id))

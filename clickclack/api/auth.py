@@ -94,6 +94,18 @@ def session_cookie(headers: Any) -> str | None:
         return found[0]
 
 
+def authorize(actor: Actor, need: str, scope: str | None) -> None:
+    """Route-level check: humans pass; bot tokens need the route's scope and never reach
+    human-only routes.  (Membership and per-object rules are checked in the store.)"""
+    if not actor.is_bot:
+        return
+    if need == "human":
+        raise Forbidden("bot tokens cannot use this route", code="human_only")
+    if scope is None or actor.scopes is None or scope not in actor.scopes:
+        raise Forbidden(f"bot token lacks the {scope} scope", code="missing_scope",
+                        required_scope=scope)
+
+
 def resolve(services: Services, method: str, remote_addr: str | None, headers: Any,
             bearer: str | None = None) -> Actor:
     """Who is calling, or raise Unauthorized / Forbidden (CSRF)."""
@@ -105,6 +117,11 @@ def resolve(services: Services, method: str, remote_addr: str | None, headers: A
             raise Unauthorized("malformed Authorization header", code="bad_authorization")
         bearer = token.strip()
     if bearer is not None:
+        if bearer.startswith("ccb_"):
+            bot = store.bot_for_token(bearer)
+            if bot is None:
+                raise Unauthorized("invalid or revoked bot token", code="invalid_token")
+            return bot
         found = store.session_for_token(bearer)
         if found is None:
             raise Unauthorized("invalid or expired token", code="invalid_token")

@@ -45,9 +45,14 @@ class Ctx:
     query: dict[str, Any]
 
     @property
-    def user_id(self) -> str:
+    def me(self) -> Actor:
+        """The caller, on routes that require authentication."""
         assert self.actor is not None
-        return self.actor.user_id
+        return self.actor
+
+    @property
+    def user_id(self) -> str:
+        return self.me.user_id
 
     @property
     def correlation_id(self) -> str:
@@ -119,8 +124,9 @@ async def _decode_body(body_type: type) -> Any:
 def _make_view(spec: RouteSpec, services: Services) -> Callable[..., Awaitable[Response]]:
     async def view(**path: str) -> Response:
         actor = None
-        if spec.auth == "user":
+        if spec.auth != "public":
             actor = auth.resolve(services, request.method, request.remote_addr, request.headers)
+            auth.authorize(actor, spec.auth, spec.scope)
         ctx = Ctx(services, actor, _parse_query(spec.query) if spec.query else {})
         args: list[Any] = [ctx]
         if spec.body is not None:

@@ -40,19 +40,20 @@ def page_query(q: dict[str, Any]) -> PageQuery:
 
 
 @route("GET", "/api/channels/{channel_id}/messages", summary="A page of root messages "
-       "(ascending)", auth="user", response=MessagePage, query=_PAGE_QUERY,
+       "(ascending)", auth="user", scope="messages:read", response=MessagePage, query=_PAGE_QUERY,
        errors=(400, 401, 404), tags=("messages",))
 async def list_messages(ctx: Ctx, channel_id: str) -> MessagePage:
-    return ctx.services.store.message_page(ctx.user_id, channel_id, page_query(ctx.query))
+    return ctx.services.store.message_page(ctx.me, channel_id, page_query(ctx.query))
 
 
 @route("POST", "/api/channels/{channel_id}/messages", summary="Post a message (idempotent by "
-       "nonce: a replay answers 200 with no event)", auth="user", body=CreateMessage,
+       "nonce: a replay answers 200 with no event)", auth="user", scope="messages:write",
+       body=CreateMessage,
        response=MessageCreated, status=201, extra_responses={200: MessageCreated},
        errors=(400, 401, 403, 404, 409, 413, 415, 503, 507), tags=("messages",))
 async def post_message(ctx: Ctx, body: CreateMessage, channel_id: str) -> Any:
     message, event = await ctx.services.store.post_message(
-        ctx.user_id, channel_id, body.body, body.nonce, ctx.correlation_id)
+        ctx.me, channel_id, body.body, body.nonce, ctx.correlation_id)
     if event is None:
         return MessageCreated(message=message), 200
     return MessageCreated(message=message, event=event_out(event)), 201

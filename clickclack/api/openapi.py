@@ -56,10 +56,12 @@ def build_openapi(config: Config) -> dict[str, Any]:
             ],
             "responses": {},
         }
-        if r.auth == "user":
-            op["security"] = [{"bearer": []}, {"cookie": []}]
-        else:
+        if r.auth == "public":
             op["security"] = []
+        else:
+            op["security"] = [{"bearer": []}, {"cookie": []}]
+            op["x-clickclack-auth"] = {"humans": True, "bots": r.auth == "user",
+                                       **({"bot_scope": r.scope} if r.scope else {})}
         if r.body is not None:
             op["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": refs[r.body]}}}

@@ -38,7 +38,8 @@ def _check_cursor(value: str | None) -> str:
 
 
 @route("GET", "/api/realtime/events", summary="Durable events after a cursor (pull and replay)",
-       auth="user", response=EventPage, errors=(400, 401, 404), tags=("realtime",),
+       auth="user", scope="realtime:read", response=EventPage, errors=(400, 401, 404),
+       tags=("realtime",),
        query=(
            str_param("workspace_id", required=True, max_length=64),
            str_param("after_cursor", max_length=30, pattern=CURSOR_PATTERN),
@@ -48,8 +49,7 @@ def _check_cursor(value: str | None) -> str:
 async def list_events(ctx: Ctx) -> EventPage:
     store = ctx.services.store
     ws_id = ctx.query["workspace_id"]
-    if store.role_in(ws_id, ctx.user_id) is None:
-        raise NotFound("workspace not found", code="workspace_not_found")
+    store.member_role(ctx.me, ws_id)
     after = _check_cursor(ctx.query["after_cursor"])
     # The tail is read *before* the page, so tail_cursor never points past what a client that
     # pages to the end has seen.
@@ -59,14 +59,13 @@ async def list_events(ctx: Ctx) -> EventPage:
 
 
 @route("POST", "/api/realtime/ephemeral", summary="Publish a typing/presence/progress event "
-       "(never stored)", auth="user", body=EphemeralIn, response=EphemeralOut, status=202,
+       "(never stored)", auth="user", scope="messages:write", body=EphemeralIn,
+       response=EphemeralOut, status=202,
        errors=(400, 401, 403, 404, 415), tags=("realtime",))
 async def ephemeral(ctx: Ctx, body: EphemeralIn) -> EphemeralOut:
     store = ctx.services.store
-    assert ctx.actor is not None
-    if store.role_in(body.workspace_id, ctx.user_id) is None:
-        raise NotFound("workspace not found", code="workspace_not_found")
-    if body.type == "agent.progress" and not ctx.actor.is_bot:
+    store.member_role(ctx.me, body.workspace_id)
+    if body.type == "agent.progress" and not ctx.me.is_bot:
         raise Forbidden("agent.progress is for bot tokens only", code="bot_only")
     if body.channel_id and body.direct_conversation_id:
         raise BadRequest("give channel_id or direct_conversation_id, not both",
@@ -82,7 +81,7 @@ async def ephemeral(ctx: Ctx, body: EphemeralIn) -> EphemeralOut:
     payload.pop("direct_conversation_id", None)
     payload["user_id"] = ctx.user_id
     if body.channel_id:
-        if store.channel_workspace(ctx.user_id, body.channel_id) != body.workspace_id:
+        if store.channel_workspace(ctx.me, body.channel_id) != body.workspace_id:
             raise NotFound("channel not found", code="channel_not_found")
         payload["channel_id"] = body.channel_id
     else:
@@ -101,6 +100,7 @@ async def ephemeral(ctx: Ctx, body: EphemeralIn) -> EphemeralOut:
 @route("GET", "/api/realtime/ws", summary="Websocket feed (upgrade). Auth: bearer header, "
        "subprotocol clickclack.bearer.<token>, or cookie (Origin checked). Close codes: 4001 "
        "resync, 1008 access revoked, 1013 try again, 1001 shutting down.", auth="user",
+       scope="realtime:read",
        response=None, status=101, errors=(400, 401, 403, 404), tags=("realtime",),
        query=(
            str_param("workspace_id", required=True, max_length=64),
@@ -123,6 +123,7 @@ def install_websocket(app: Quart, services: Services) -> None:
                 break
         try:
             actor = auth.resolve(services, "GET", websocket.remote_addr, headers, bearer=bearer)
+            auth.authorize(actor, "user", "realtime:read")
             if actor.via in ("cookie", "dev") and not auth.same_origin(
                 headers, services.config.public_url
             ):
@@ -131,19 +132,15 @@ def install_websocket(app: Quart, services: Services) -> None:
             if not ws_id:
                 raise BadRequest("workspace_id is required", code="workspace_required")
             after = _check_cursor(websocket.args.get("after_cursor"))
-            if services.store.role_in(ws_id, actor.user_id) is None:
-                raise NotFound("workspace not found", code="workspace_not_found")
+            services.store.member_role(actor, ws_id)
         except ClickclackError as exc:
             return from_error(exc)  # before accept(): an HTTP error response, not a socket
 
         await websocket.accept(subprotocol=chosen)
 
         def still_allowed() -> bool:
-            if actor.session_id is not None and not services.store.session_alive(
-                actor.session_id
-            ):
-                return False
-            return services.store.role_in(ws_id, actor.user_id) is not None
+            store = services.store
+            return store.credential_alive(actor) and store.is_member(actor, ws_id)
 
         async def discard_input() -> None:
             # Output-only socket: read and drop client frames, so the receive queue never fills

@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Auth = Literal["public", "user"]
+# public: no caller needed.  user: any signed-in caller; a bot token also needs ``scope``.
+# human: people only (a bot token gets 403 human_only).
+Auth = Literal["public", "user", "human"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class RouteSpec:
     summary: str
     auth: Auth
     response: type | None
+    scope: str | None = None  # what a bot token needs (auth="user")
     status: int = 200
     body: type | None = None
     query: tuple[QueryParam, ...] = ()
@@ -58,6 +61,7 @@ def route(
     summary: str,
     auth: Auth,
     response: type | None,
+    scope: str | None = None,
     status: int = 200,
     body: type | None = None,
     query: tuple[QueryParam, ...] = (),
@@ -67,10 +71,15 @@ def route(
     content_type: str = "application/json",
     enabled: Callable[[Any], bool] | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    if auth == "user" and scope is None:
+        raise ValueError(f"{method} {path}: routes open to bots must name the scope they need")
+    if auth != "user" and scope is not None:
+        raise ValueError(f"{method} {path}: only auth='user' routes take a scope")
+
     def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         ROUTES.append(RouteSpec(
             method=method, path=path, handler=fn, summary=summary, auth=auth, response=response,
-            status=status, body=body, query=query, errors=errors, tags=tags,
+            scope=scope, status=status, body=body, query=query, errors=errors, tags=tags,
             extra_responses=extra_responses or {}, content_type=content_type, enabled=enabled,
         ))
         return fn

@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 
 import trio
 
-from clickclack.errors import Unavailable
+from clickclack.actor import Actor
+from clickclack.errors import NotFound, Unavailable
 from clickclack.events import Event
 from clickclack.ids import now_ts
-from clickclack.store import accounts, eventlog, messages, workspaces
+from clickclack.store import access, accounts, eventlog, messages, workspaces
 from clickclack.store.connection import open_read
 from clickclack.store.messages import PageQuery
 from clickclack.store.readers import ReaderPool
@@ -81,6 +82,17 @@ class Store:
     def session_alive(self, session_id: str) -> bool:
         return self._read(accounts.session_alive, session_id, now_ts())
 
+    def bot_for_token(self, token: str) -> Actor | None:
+        return self._read(accounts.bot_for_token, token)
+
+    def credential_alive(self, actor: Actor) -> bool:
+        """Is the session or bot token behind ``actor`` still valid?"""
+        if actor.session_id is not None:
+            return self.session_alive(actor.session_id)
+        if actor.token_id is not None:
+            return bool(self._read(accounts.bot_token_alive, actor.token_id))
+        return self.user_exists(actor.user_id)
+
     async def create_magic_link(self, email: str, display_name: str) -> tuple[MagicLink, str]:
         return await self._writer.submit(accounts.create_magic_link, email, display_name)
 
@@ -97,40 +109,48 @@ class Store:
         return await self._writer.submit(accounts.create_session, user_id)
 
     # --- workspaces and channels ------------------------------------------------------------
-    def role_in(self, workspace_id: str, user_id: str) -> str | None:
-        return self._read(workspaces.role_in, workspace_id, user_id)
+    def member_role(self, actor: Actor, workspace_id: str) -> str:
+        """The caller's role, or NotFound (also for a bot token bound elsewhere)."""
+        return self._read(access.member_role, actor, workspace_id)
 
-    def list_workspaces(self, user_id: str) -> list[Workspace]:
-        return self._read(workspaces.list_workspaces, user_id)
+    def is_member(self, actor: Actor, workspace_id: str) -> bool:
+        try:
+            self.member_role(actor, workspace_id)
+        except NotFound:
+            return False
+        return True
 
-    def get_workspace(self, user_id: str, workspace_id: str) -> Workspace:
-        return self._read(workspaces.get_workspace, user_id, workspace_id)
+    def list_workspaces(self, actor: Actor) -> list[Workspace]:
+        return self._read(workspaces.list_workspaces, actor)
 
-    async def create_workspace(self, user_id: str, name: str, slug: str) -> Workspace:
-        return await self._writer.submit(workspaces.create_workspace, user_id, name, slug)
+    def get_workspace(self, actor: Actor, workspace_id: str) -> Workspace:
+        return self._read(workspaces.get_workspace, actor, workspace_id)
 
-    def list_channels(self, user_id: str, workspace_id: str) -> list[Channel]:
-        return self._read(workspaces.list_channels, user_id, workspace_id)
+    async def create_workspace(self, actor: Actor, name: str, slug: str) -> Workspace:
+        return await self._writer.submit(workspaces.create_workspace, actor, name, slug)
 
-    def channel_workspace(self, user_id: str, channel_id: str) -> str:
-        return str(self._read(workspaces.channel_for_member, user_id, channel_id)["workspace_id"])
+    def list_channels(self, actor: Actor, workspace_id: str) -> list[Channel]:
+        return self._read(workspaces.list_channels, actor, workspace_id)
 
-    async def create_channel(self, user_id: str, workspace_id: str, name: str,
+    def channel_workspace(self, actor: Actor, channel_id: str) -> str:
+        return str(self._read(access.channel_row, actor, channel_id)["workspace_id"])
+
+    async def create_channel(self, actor: Actor, workspace_id: str, name: str,
                              display_title: str = "") -> tuple[Channel, Event]:
         return await self._writer.submit(
-            workspaces.create_channel, user_id, workspace_id, name, display_title)
+            workspaces.create_channel, actor, workspace_id, name, display_title)
 
     async def ensure_bootstrap(self) -> str:
         return await self._writer.submit(workspaces.ensure_bootstrap)
 
     # --- messages ---------------------------------------------------------------------------
-    async def post_message(self, user_id: str, channel_id: str, body: str, nonce: str = "",
+    async def post_message(self, actor: Actor, channel_id: str, body: str, nonce: str = "",
                            correlation_id: str | None = None) -> tuple[Message, Event | None]:
         return await self._writer.submit(
-            messages.post_message, user_id, channel_id, body, nonce, correlation_id)
+            messages.post_message, actor, channel_id, body, nonce, correlation_id)
 
-    def message_page(self, user_id: str, channel_id: str, query: PageQuery) -> MessagePage:
-        return self._read(messages.page, user_id, channel_id, query)
+    def message_page(self, actor: Actor, channel_id: str, query: PageQuery) -> MessagePage:
+        return self._read(messages.page, actor, channel_id, query)
 
     # --- event log --------------------------------------------------------------------------
     def tail_cursor(self, workspace_id: str, user_id: str) -> str:

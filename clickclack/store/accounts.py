@@ -9,6 +9,9 @@ import hashlib
 import sqlite3
 import time
 
+import orjson
+
+from clickclack.actor import Actor
 from clickclack.errors import BadRequest, NotFound
 from clickclack.ids import new_id, secret_token, ts_from_epoch
 from clickclack.store import _rows
@@ -61,6 +64,36 @@ def session_alive(conn: sqlite3.Connection, session_id: str, now: str) -> bool:
     r = conn.execute(
         "SELECT 1 FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
         (session_id, now),
+    ).fetchone()
+    return r is not None
+
+
+def bot_for_token(conn: sqlite3.Connection, token: str) -> Actor | None:
+    """The bot behind a live ``ccb_`` token: not revoked, bot not retired, bot still a member of
+    the token's workspace, and for a user-owned bot its owner too (17.1)."""
+    r = conn.execute(
+        "SELECT t.id, t.bot_user_id, t.workspace_id, t.owner_user_id, t.scopes_json"
+        " FROM bot_tokens t JOIN users u ON u.id = t.bot_user_id AND u.kind = 'bot'"
+        " JOIN workspace_members m ON m.workspace_id = t.workspace_id"
+        "  AND m.user_id = t.bot_user_id"
+        " WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+        "  AND NOT EXISTS (SELECT 1 FROM bot_tombstones b WHERE b.bot_user_id = t.bot_user_id)"
+        "  AND (t.owner_user_id IS NULL OR EXISTS (SELECT 1 FROM workspace_members o"
+        "       WHERE o.workspace_id = t.workspace_id AND o.user_id = t.owner_user_id))",
+        (token_hash(token),),
+    ).fetchone()
+    if r is None:
+        return None
+    return Actor(user_id=r["bot_user_id"], kind="bot", via="bot", token_id=r["id"],
+                 bot_workspace_id=r["workspace_id"],
+                 scopes=frozenset(orjson.loads(r["scopes_json"])))
+
+
+def bot_token_alive(conn: sqlite3.Connection, token_id: str) -> bool:
+    r = conn.execute(
+        "SELECT 1 FROM bot_tokens t WHERE t.id = ? AND t.revoked_at IS NULL AND NOT EXISTS"
+        " (SELECT 1 FROM bot_tombstones b WHERE b.bot_user_id = t.bot_user_id)",
+        (token_id,),
     ).fetchone()
     return r is not None
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from clickclack.actor import Actor
 from clickclack.errors import BadRequest, Conflict
 from clickclack.events import Event
 from clickclack.ids import new_id
 from clickclack.store import _rows
-from clickclack.store.workspaces import channel_for_member
+from clickclack.store.access import channel_row
 from clickclack.store.writer import Tx
 from clickclack.types import Message, MessagePage
 
@@ -47,13 +48,14 @@ def get_message_row(conn: sqlite3.Connection, message_id: str) -> Message | None
 
 
 def post_message(
-    tx: Tx, user_id: str, channel_id: str, body: str, nonce: str = "",
+    tx: Tx, actor: Actor, channel_id: str, body: str, nonce: str = "",
     correlation_id: str | None = None,
 ) -> tuple[Message, Event | None]:
     """Create a root message.  Returns (message, event); event is None on a nonce replay."""
+    user_id = actor.user_id
     body = body.strip()
     nonce = clean_nonce(nonce)
-    channel = channel_for_member(tx.conn, user_id, channel_id)
+    channel = channel_row(tx.conn, actor, channel_id)
     if not body:
         raise BadRequest("message body is required", code="body_required")
     if len(body) > MAX_BODY_CHARS:
@@ -100,8 +102,8 @@ def post_message(
     return message, event
 
 
-def page(conn: sqlite3.Connection, user_id: str, channel_id: str, q: PageQuery) -> MessagePage:
-    channel_for_member(conn, user_id, channel_id)
+def page(conn: sqlite3.Connection, actor: Actor, channel_id: str, q: PageQuery) -> MessagePage:
+    channel_row(conn, actor, channel_id)
     base = _rows.MESSAGE_SELECT + " WHERE m.channel_id = ? AND m.channel_seq IS NOT NULL"
     rows: list[sqlite3.Row]
     if q.mode == "latest":

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from clickclack.actor import Actor
 from clickclack.errors import BadRequest, Conflict, Forbidden, NotFound
 from clickclack.events import Event
 from clickclack.ids import new_id, route_id
 from clickclack.store import _rows
+from clickclack.store.access import member_role
 from clickclack.store.writer import Tx
 from clickclack.types import Channel, Workspace
 
@@ -38,35 +40,25 @@ def role_in(conn: sqlite3.Connection, workspace_id: str, user_id: str) -> str | 
     return r[0] if r else None
 
 
-def require_member(conn: sqlite3.Connection, workspace_id: str, user_id: str) -> str:
-    role = role_in(conn, workspace_id, user_id)
-    if role is None:
-        raise NotFound("workspace not found", code="workspace_not_found")
-    return role
-
-
-def list_workspaces(conn: sqlite3.Connection, user_id: str) -> list[Workspace]:
+def list_workspaces(conn: sqlite3.Connection, actor: Actor) -> list[Workspace]:
     rows = conn.execute(
         "SELECT w.*, m.role FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id"
         " WHERE m.user_id = ? ORDER BY w.created_at, w.id",
-        (user_id,),
+        (actor.user_id,),
     ).fetchall()
-    return [_rows.workspace(r, r["role"]) for r in rows]
+    return [_rows.workspace(r, r["role"]) for r in rows
+            if actor.bot_workspace_id is None or r["id"] == actor.bot_workspace_id]
 
 
-def get_workspace(conn: sqlite3.Connection, user_id: str, workspace_id: str) -> Workspace:
-    r = conn.execute(
-        "SELECT w.*, m.role FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id"
-        " WHERE w.id = ? AND m.user_id = ?",
-        (workspace_id, user_id),
-    ).fetchone()
-    if r is None:
-        raise NotFound("workspace not found", code="workspace_not_found")
-    return _rows.workspace(r, r["role"])
+def get_workspace(conn: sqlite3.Connection, actor: Actor, workspace_id: str) -> Workspace:
+    role = member_role(conn, actor, workspace_id)
+    r = conn.execute("SELECT * FROM workspaces WHERE id = ?", (workspace_id,)).fetchone()
+    return _rows.workspace(r, role)
 
 
-def list_channels(conn: sqlite3.Connection, user_id: str, workspace_id: str) -> list[Channel]:
-    require_member(conn, workspace_id, user_id)
+def list_channels(conn: sqlite3.Connection, actor: Actor, workspace_id: str) -> list[Channel]:
+    member_role(conn, actor, workspace_id)
+    user_id = actor.user_id
     rows = conn.execute(
         "SELECT c.*, COALESCE(r.last_read_seq, 0) AS read_seq,"
         " (SELECT COUNT(*) FROM messages m WHERE m.channel_id = c.id"
@@ -77,19 +69,6 @@ def list_channels(conn: sqlite3.Connection, user_id: str, workspace_id: str) -> 
         (user_id, user_id, workspace_id),
     ).fetchall()
     return [_rows.channel(r, last_read_seq=r["read_seq"], unread=r["unread"]) for r in rows]
-
-
-def channel_for_member(conn: sqlite3.Connection, user_id: str, channel_id: str) -> sqlite3.Row:
-    """The channel row if the caller may see it; otherwise NotFound (D2)."""
-    r = conn.execute(
-        "SELECT c.*, m.role FROM channels c JOIN workspace_members m"
-        " ON m.workspace_id = c.workspace_id AND m.user_id = ? WHERE c.id = ?",
-        (user_id, channel_id),
-    ).fetchone()
-    if r is None:
-        raise NotFound("channel not found", code="channel_not_found")
-    row: sqlite3.Row = r
-    return row
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -115,8 +94,9 @@ def _insert_channel(tx: Tx, workspace_id: str, name: str, created_by: str | None
     return _rows.channel(row), event
 
 
-def create_workspace(tx: Tx, user_id: str, name: str, slug: str,
+def create_workspace(tx: Tx, actor: Actor, name: str, slug: str,
                      *, allow_reserved: bool = False) -> Workspace:
+    user_id = actor.user_id
     name = _check_name(name, "name") or "Untitled"
     slug = slugify(slug) or slugify(name) or "workspace"
     if len(slug) > 64:
@@ -141,12 +121,12 @@ def create_workspace(tx: Tx, user_id: str, name: str, slug: str,
         (wid, user_id, tx.now),
     )
     _insert_channel(tx, wid, "general", user_id)  # D4
-    return get_workspace(tx.conn, user_id, wid)
+    return get_workspace(tx.conn, actor, wid)
 
 
-def create_channel(tx: Tx, user_id: str, workspace_id: str, name: str,
+def create_channel(tx: Tx, actor: Actor, workspace_id: str, name: str,
                    display_title: str = "") -> tuple[Channel, Event]:
-    role = require_member(tx.conn, workspace_id, user_id)
+    role = member_role(tx.conn, actor, workspace_id)
     if role == "guest":
         raise Forbidden("guests cannot create channels", code="moderation_restriction")
     slug = slugify(_check_name(name, "name")) or "general"
@@ -158,7 +138,7 @@ def create_channel(tx: Tx, user_id: str, workspace_id: str, name: str,
     if count is not None and count[0] >= MAX_CHANNELS_PER_WORKSPACE:
         raise Conflict(f"a workspace may have at most {MAX_CHANNELS_PER_WORKSPACE} channels",
                        code="channel_limit")
-    return _insert_channel(tx, workspace_id, slug, user_id, display_title.strip())
+    return _insert_channel(tx, workspace_id, slug, actor.user_id, display_title.strip())
 
 
 def ensure_bootstrap(tx: Tx, name: str = "Local Captain",
@@ -171,7 +151,7 @@ def ensure_bootstrap(tx: Tx, name: str = "Local Captain",
     from clickclack.store import accounts
 
     user = accounts.create_user(tx, name, email)
-    create_workspace(tx, user.id, "ClickClack", "clickclack", allow_reserved=True)
+    create_workspace(tx, Actor(user.id), "ClickClack", "clickclack", allow_reserved=True)
     return user.id
 
 
