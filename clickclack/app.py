@@ -8,7 +8,19 @@ from pathlib import Path
 from quart import Response
 from quart_trio import QuartTrio
 
-from clickclack.api import accounts, messages, openapi, ops, problems, realtime, workspaces  # noqa: F401  (routes)
+# Importing a route module registers its routes in the route table.
+from clickclack.api import (  # noqa: F401
+    accounts,
+    bots,
+    invites,
+    messages,
+    moderation,
+    openapi,
+    ops,
+    problems,
+    realtime,
+    workspaces,
+)
 from clickclack.api.http import Metrics, install_hooks, register_routes
 from clickclack.services import Services
 

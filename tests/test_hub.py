@@ -67,3 +67,11 @@ async def test_close_user_closes_only_that_users_sockets():
     assert a1.close_code == a2.close_code == 1008 and b.close_code is None
     hub.publish([ev(1)])
     assert len(drain(b)) == 1
+
+
+async def test_close_credential_closes_only_sockets_of_that_session():
+    hub = Hub()
+    s1 = hub.subscribe("w", "a", "ses_1")
+    s2 = hub.subscribe("w", "a", "ses_2")
+    assert hub.close_credential("ses_1", code=1008) == 1
+    assert s1.close_code == 1008 and s2.close_code is None

@@ -73,6 +73,7 @@ async def logout(ctx: Ctx) -> Response:
         actor = None
     if actor is not None and actor.session_id is not None:
         await ctx.services.store.revoke_session(actor.session_id)
+        ctx.services.hub.close_credential(actor.session_id, reason="session revoked")
     resp = encode(Ok(ok=True))
     resp.delete_cookie(auth.COOKIE_NAME, path="/", httponly=True, samesite="Lax",
                        secure=_cookie_secure())

@@ -154,6 +154,7 @@ def install_websocket(app: Quart, services: Services) -> None:
                 store=services.store, hub=services.hub, workspace_id=ws_id,
                 user_id=actor.user_id, after_cursor=after or None,
                 replay_limit=services.config.replay_limit, send=websocket.send,
+                credential=actor.session_id or actor.token_id,
                 still_allowed=still_allowed,
             )
             nursery.cancel_scope.cancel()

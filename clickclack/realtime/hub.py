@@ -33,13 +33,15 @@ class Subscription:
     """One websocket's inbox.  Iterate ``inbox``; when it ends, ``close_code`` says why
     (``None`` with ``overflowed`` set means: resync from the log and resubscribe)."""
 
-    __slots__ = ("_send", "close_code", "close_reason", "id", "inbox", "overflowed", "user_id",
-                 "workspace_id")
+    __slots__ = ("_send", "close_code", "close_reason", "credential", "id", "inbox", "overflowed",
+                 "user_id", "workspace_id")
 
-    def __init__(self, sid: int, workspace_id: str, user_id: str, size: int) -> None:
+    def __init__(self, sid: int, workspace_id: str, user_id: str, size: int,
+                 credential: str | None = None) -> None:
         self.id = sid
         self.workspace_id = workspace_id
         self.user_id = user_id
+        self.credential = credential  # session (ses_) or bot token (btok_) id
         self._send, self.inbox = trio.open_memory_channel[Event](size)
         self.overflowed = False
         self.close_code: int | None = None
@@ -64,8 +66,9 @@ class Hub:
         self._delivered = 0
         self._overflowed = 0
 
-    def subscribe(self, workspace_id: str, user_id: str) -> Subscription:
-        sub = Subscription(next(self._ids), workspace_id, user_id, self._size)
+    def subscribe(self, workspace_id: str, user_id: str, credential: str | None = None
+                  ) -> Subscription:
+        sub = Subscription(next(self._ids), workspace_id, user_id, self._size, credential)
         if self._closed_code is not None:
             self._detach(sub, code=self._closed_code, reason="server shutting down")
         else:
@@ -120,6 +123,17 @@ class Hub:
         for subs in list(self._by_workspace.values()):
             for sub in list(subs.values()):
                 if sub.user_id == user_id:
+                    self._detach(sub, code=code, reason=reason)
+                    n += 1
+        return n
+
+    def close_credential(self, credential: str, *, code: int = CLOSE_POLICY, reason: str = ""
+                         ) -> int:
+        """Close the sockets opened with one session or bot token (revoked, logged out)."""
+        n = 0
+        for subs in list(self._by_workspace.values()):
+            for sub in list(subs.values()):
+                if sub.credential == credential:
                     self._detach(sub, code=code, reason=reason)
                     n += 1
         return n

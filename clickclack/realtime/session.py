@@ -49,12 +49,13 @@ async def run_session(
     user_id: str,
     after_cursor: str | None,
     replay_limit: int,
+    credential: str | None = None,
     send: Callable[[str], Awaitable[None]],
     still_allowed: Callable[[], bool],
 ) -> Closing:
     """Deliver events until the subscription ends; return how to close the socket."""
     last = after_cursor or ""
-    sub = hub.subscribe(workspace_id, user_id)
+    sub = hub.subscribe(workspace_id, user_id, credential)
     try:
         async with trio.open_nursery() as nursery:
 
@@ -78,7 +79,7 @@ async def run_session(
                     return closing
                 # Overflowed: resubscribe first, then catch up from the log.
                 hub.unsubscribe(sub)
-                sub = hub.subscribe(workspace_id, user_id)
+                sub = hub.subscribe(workspace_id, user_id, credential)
     finally:
         hub.unsubscribe(sub)
 

@@ -7,7 +7,6 @@ methods (the :class:`Store` surface), so handlers do not change when the databas
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,11 +15,15 @@ from typing import Any, TypeVar
 import trio
 
 from clickclack.actor import Actor
-from clickclack.errors import NotFound, Unavailable
+from clickclack.errors import NotFound
 from clickclack.events import Event
 from clickclack.ids import now_ts
 from clickclack.store import access, accounts, eventlog, messages, workspaces
+from clickclack.store._base import StoreBase
 from clickclack.store.connection import open_read
+from clickclack.store.facade_accounts import AccountsFacade
+from clickclack.store.facade_bots import BotsFacade
+from clickclack.store.facade_members import MembersFacade
 from clickclack.store.messages import PageQuery
 from clickclack.store.readers import ReaderPool
 from clickclack.store.writer import Tx, Writer, WriterStatistics
@@ -39,31 +42,9 @@ T = TypeVar("T")
 __all__ = ["PageQuery", "Store", "WriterStatistics", "open_store"]
 
 
-class Store:
-    def __init__(self, writer: Writer, reader: sqlite3.Connection, pool: ReaderPool,
-                 read_timeout_s: float = 5.0) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._pool = pool
-        self._read_timeout_s = read_timeout_s
-
-    # Reads are short, indexed queries: run directly on the trio thread (about 3x cheaper than a
-    # thread hop, stack-notes 3c).  Every read fetches all rows, so no snapshot is held open.
-    def _read(self, fn: Callable[..., T], *args: Any) -> T:
-        try:
-            return fn(self._reader, *args)
-        except sqlite3.OperationalError as exc:
-            raise Unavailable("database read failed; retry later", code="db_unavailable") from exc
-
-    async def _read_long(self, fn: Callable[..., T], *args: Any) -> T:
-        """For queries that may run long: in a worker thread, under the read time limit."""
-        return await self._pool.run(fn, *args, timeout_s=self._read_timeout_s)
-
-    def writer_statistics(self) -> WriterStatistics:
-        return self._writer.statistics()
-
-    async def ping(self) -> None:
-        self._read(lambda c: c.execute("SELECT 1").fetchall())
+class Store(AccountsFacade, MembersFacade, BotsFacade, StoreBase):
+    """The store surface handlers and CLI commands use.  Area-specific methods live in the
+    ``facade_*`` mixins (one per area); the core ones are below."""
 
     # --- accounts ---------------------------------------------------------------------------
     def get_user(self, user_id: str) -> User:

@@ -9,6 +9,46 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
+__all__ = [
+    "Channel",
+    "ChannelCreated",
+    "ChannelList",
+    "CreateChannel",
+    "CreateMessage",
+    "CreateWorkspace",
+    "Echo",
+    "EchoIn",
+    "EphemeralIn",
+    "EphemeralOut",
+    "EventOut",
+    "EventPage",
+    "Health",
+    "Id",
+    "In",
+    "MagicAccepted",
+    "MagicConsume",
+    "MagicLink",
+    "MagicRequest",
+    "MagicRequested",
+    "Me",
+    "Message",
+    "MessageCreated",
+    "MessageOut",
+    "MessagePage",
+    "Nonce",
+    "Ok",
+    "Out",
+    "Problem",
+    "Role",
+    "SessionCreated",
+    "SessionInfo",
+    "ThreadState",
+    "User",
+    "Workspace",
+    "WorkspaceList",
+    "WorkspaceOut",
+]
+
 Role = Literal["owner", "moderator", "member", "guest", "bot"]
 
 Id = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -1,0 +1,1 @@
+"""bots routes (see the module docstring of the matching store facade)."""

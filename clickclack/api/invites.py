@@ -1,0 +1,1 @@
+"""invites routes (see the module docstring of the matching store facade)."""

@@ -1,0 +1,1 @@
+"""moderation routes (see the module docstring of the matching store facade)."""
