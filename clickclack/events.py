@@ -53,6 +53,7 @@ class Event:
     channel_id: str | None = None
     seq: int | None = None
     recipients: frozenset[str] | None = None
+    guest_visible: bool = True  # guests see workspace-level and #guest events only
     json: str = field(default="", compare=False)
 
     def to_wire(self) -> dict[str, Any]:
@@ -71,7 +72,9 @@ class Event:
         out["payload"] = self.payload
         return out
 
-    def visible_to(self, user_id: str) -> bool:
+    def visible_to(self, user_id: str, is_guest: bool = False) -> bool:
+        if is_guest and not self.guest_visible:
+            return False
         return self.recipients is None or user_id in self.recipients
 
 
@@ -86,10 +89,12 @@ def make_event(
     channel_id: str | None = None,
     seq: int | None = None,
     recipients: frozenset[str] | None = None,
+    guest_visible: bool = True,
 ) -> Event:
     """Build an Event with its JSON rendered once."""
-    ev = Event(id, cursor, type, workspace_id, created_at, payload, channel_id, seq, recipients)
+    ev = Event(id, cursor, type, workspace_id, created_at, payload, channel_id, seq, recipients,
+               guest_visible)
     return Event(
         id, cursor, type, workspace_id, created_at, payload, channel_id, seq, recipients,
-        orjson.dumps(ev.to_wire()).decode(),
+        guest_visible, orjson.dumps(ev.to_wire()).decode(),
     )

@@ -225,3 +225,37 @@ async def test_bearer_subprotocol_is_echoed(server, http):
                                   subprotocols=[proto]) as ws:
         assert ws.subprotocol == proto
 
+
+
+async def test_guests_never_receive_events_of_ordinary_channels_live_or_replayed(server, http):
+    from tests.helpers import add_member
+
+    ws_id, ch = await bootstrap_ids(http)
+    guest = await sign_up(http, "guest@example.com")
+    member = await sign_up(http, "member@example.com")
+    await add_member(http, ws_id, guest.user_id, "guest")
+    await add_member(http, ws_id, member.user_id, "member")
+    start = await tail_cursor(http, ws_id)
+    # Each client starts from its own tail: the guest sees no event at all yet.
+    assert await tail_cursor(http, ws_id, headers=guest.headers) == ""
+    await http.post(f"/api/channels/{ch}/messages", json={"body": "members only"})
+
+    def url(after):
+        return server.ws_url + ws_path(ws_id, after)
+
+    guest_proto = [f"clickclack.bearer.{guest.token}"]
+    async with open_websocket_url(url(None), subprotocols=guest_proto) as g, \
+            open_websocket_url(url(start), subprotocols=[f"clickclack.bearer.{member.token}"]
+                               ) as m:
+        r = await http.post(f"/api/channels/{ch}/messages", json={"body": "live"})
+        with trio.fail_after(5):
+            got = []
+            while len(got) < 2:
+                got += await next_events(m)  # the member gets the replayed and the live one
+        assert got[-1]["cursor"] == r.json()["event"]["cursor"]
+        with trio.move_on_after(0.5):
+            leaked = await g.get_message()
+            raise AssertionError(f"guest received {leaked}")
+    pulled = await http.get("/api/realtime/events", params={"workspace_id": ws_id},
+                            headers=guest.headers)
+    assert [e for e in pulled.json()["events"] if e.get("channel_id") == ch] == []

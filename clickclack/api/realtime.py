@@ -49,12 +49,12 @@ def _check_cursor(value: str | None) -> str:
 async def list_events(ctx: Ctx) -> EventPage:
     store = ctx.services.store
     ws_id = ctx.query["workspace_id"]
-    store.member_role(ctx.me, ws_id)
+    guest = store.member_role(ctx.me, ws_id) == "guest"
     after = _check_cursor(ctx.query["after_cursor"])
     # The tail is read *before* the page, so tail_cursor never points past what a client that
     # pages to the end has seen.
-    tail = store.tail_cursor(ws_id, ctx.user_id) if ctx.query["include_tail"] else None
-    events = store.events_after(ws_id, ctx.user_id, after, ctx.query["limit"])
+    tail = store.tail_cursor(ws_id, ctx.user_id, guest) if ctx.query["include_tail"] else None
+    events = store.events_after(ws_id, ctx.user_id, after, ctx.query["limit"], is_guest=guest)
     return EventPage(events=[event_out(e) for e in events], tail_cursor=tail)
 
 
@@ -132,7 +132,7 @@ def install_websocket(app: Quart, services: Services) -> None:
             if not ws_id:
                 raise BadRequest("workspace_id is required", code="workspace_required")
             after = _check_cursor(websocket.args.get("after_cursor"))
-            services.store.member_role(actor, ws_id)
+            role = services.store.member_role(actor, ws_id)
         except ClickclackError as exc:
             return from_error(exc)  # before accept(): an HTTP error response, not a socket
 
@@ -154,7 +154,7 @@ def install_websocket(app: Quart, services: Services) -> None:
                 store=services.store, hub=services.hub, workspace_id=ws_id,
                 user_id=actor.user_id, after_cursor=after or None,
                 replay_limit=services.config.replay_limit, send=websocket.send,
-                credential=actor.session_id or actor.token_id,
+                credential=actor.session_id or actor.token_id, is_guest=role == "guest",
                 still_allowed=still_allowed,
             )
             nursery.cancel_scope.cancel()

@@ -33,11 +33,12 @@ class Subscription:
     """One websocket's inbox.  Iterate ``inbox``; when it ends, ``close_code`` says why
     (``None`` with ``overflowed`` set means: resync from the log and resubscribe)."""
 
-    __slots__ = ("_send", "close_code", "close_reason", "credential", "id", "inbox", "overflowed",
-                 "user_id", "workspace_id")
+    __slots__ = ("_send", "close_code", "close_reason", "credential", "id", "inbox", "is_guest",
+                 "overflowed", "user_id", "workspace_id")
 
     def __init__(self, sid: int, workspace_id: str, user_id: str, size: int,
-                 credential: str | None = None) -> None:
+                 credential: str | None = None, is_guest: bool = False) -> None:
+        self.is_guest = is_guest
         self.id = sid
         self.workspace_id = workspace_id
         self.user_id = user_id
@@ -66,9 +67,10 @@ class Hub:
         self._delivered = 0
         self._overflowed = 0
 
-    def subscribe(self, workspace_id: str, user_id: str, credential: str | None = None
-                  ) -> Subscription:
-        sub = Subscription(next(self._ids), workspace_id, user_id, self._size, credential)
+    def subscribe(self, workspace_id: str, user_id: str, credential: str | None = None,
+                  is_guest: bool = False) -> Subscription:
+        sub = Subscription(next(self._ids), workspace_id, user_id, self._size, credential,
+                           is_guest)
         if self._closed_code is not None:
             self._detach(sub, code=self._closed_code, reason="server shutting down")
         else:
@@ -97,7 +99,7 @@ class Hub:
             if not subs:
                 continue
             for sub in list(subs.values()):
-                if not event.visible_to(sub.user_id):
+                if not event.visible_to(sub.user_id, sub.is_guest):
                     continue
                 try:
                     sub._send.send_nowait(event)

@@ -50,12 +50,13 @@ async def run_session(
     after_cursor: str | None,
     replay_limit: int,
     credential: str | None = None,
+    is_guest: bool = False,
     send: Callable[[str], Awaitable[None]],
     still_allowed: Callable[[], bool],
 ) -> Closing:
     """Deliver events until the subscription ends; return how to close the socket."""
     last = after_cursor or ""
-    sub = hub.subscribe(workspace_id, user_id, credential)
+    sub = hub.subscribe(workspace_id, user_id, credential, is_guest)
     try:
         async with trio.open_nursery() as nursery:
 
@@ -70,8 +71,7 @@ async def run_session(
 
             nursery.start_soon(recheck)
             while True:
-                closing, last = await _replay(store, workspace_id, user_id, last, replay_limit,
-                                              send, sub)
+                closing, last = await _replay(store, sub, last, replay_limit, send)
                 if closing is None:
                     closing, last = await _live(sub, last, send)
                 if closing is not None:
@@ -79,26 +79,29 @@ async def run_session(
                     return closing
                 # Overflowed: resubscribe first, then catch up from the log.
                 hub.unsubscribe(sub)
-                sub = hub.subscribe(workspace_id, user_id, credential)
+                sub = hub.subscribe(workspace_id, user_id, credential, is_guest)
     finally:
         hub.unsubscribe(sub)
 
 
-async def _replay(store: Store, workspace_id: str, user_id: str, last: str, limit: int,
-                  send: Callable[[str], Awaitable[None]], sub: Subscription
-                  ) -> tuple[Closing | None, str]:
+async def _replay(store: Store, sub: Subscription, last: str, limit: int,
+                  send: Callable[[str], Awaitable[None]]) -> tuple[Closing | None, str]:
+    """Send the visible events in (last, tail] from the log; the same visibility rules as the
+    hub's live filter (workspace, recipients, guest)."""
     if sub.close_code is not None:
         return Closing(sub.close_code, sub.close_reason), last
-    tail = store.tail_cursor(workspace_id, user_id)
+    workspace_id, user_id, guest = sub.workspace_id, sub.user_id, sub.is_guest
+    tail = store.tail_cursor(workspace_id, user_id, guest)
     if last and (last > tail or not store.cursor_exists(workspace_id, last)):
         return Closing(CLOSE_RESYNC, "unknown or pruned cursor; resync required"), last
     if last == tail:
         return None, last
     # Count before sending anything: a client too far behind resyncs over HTTP instead.
-    if store.count_events_after(workspace_id, user_id, last, tail, limit + 1) > limit:
+    if store.count_events_after(workspace_id, user_id, last, tail, limit + 1, guest) > limit:
         return Closing(CLOSE_RESYNC, "realtime replay limit exceeded; resync required"), last
     while last < tail:
-        page = store.events_after(workspace_id, user_id, last, REPLAY_PAGE, upto=tail)
+        page = store.events_after(workspace_id, user_id, last, REPLAY_PAGE, upto=tail,
+                                  is_guest=guest)
         if not page:
             break
         for i in range(0, len(page), FRAME_MAX_EVENTS):

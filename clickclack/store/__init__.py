@@ -134,19 +134,21 @@ class Store(AccountsFacade, MembersFacade, BotsFacade, StoreBase):
         return self._read(messages.page, actor, channel_id, query)
 
     # --- event log --------------------------------------------------------------------------
-    def tail_cursor(self, workspace_id: str, user_id: str) -> str:
-        return self._read(eventlog.tail_cursor, workspace_id, user_id)
+    def tail_cursor(self, workspace_id: str, user_id: str, is_guest: bool = False) -> str:
+        return self._read(eventlog.tail_cursor, workspace_id, user_id, is_guest)
 
     def cursor_exists(self, workspace_id: str, cursor: str) -> bool:
         return self._read(eventlog.cursor_exists, workspace_id, cursor)
 
     def events_after(self, workspace_id: str, user_id: str, after: str, limit: int,
-                     upto: str | None = None) -> list[Event]:
-        return self._read(eventlog.events_after, workspace_id, user_id, after, limit, upto)
+                     upto: str | None = None, is_guest: bool = False) -> list[Event]:
+        return self._read(eventlog.events_after, workspace_id, user_id, after, limit, upto,
+                          is_guest)
 
     def count_events_after(self, workspace_id: str, user_id: str, after: str, upto: str,
-                           cap: int) -> int:
-        return self._read(eventlog.count_after, workspace_id, user_id, after, upto, cap)
+                           cap: int, is_guest: bool = False) -> int:
+        return self._read(eventlog.count_after, workspace_id, user_id, after, upto, cap,
+                          is_guest)
 
     # --- generic write (admin and tests) ----------------------------------------------------
     async def write(self, fn: Callable[..., T], *args: Any) -> T:

@@ -12,19 +12,22 @@ import sqlite3
 from clickclack.events import Event
 from clickclack.store.writer import event_from_row
 
+# Parameters: workspace_id, user_id, is_guest (0/1).
 _VISIBLE = (
     " FROM events e WHERE e.workspace_id = ? AND (e.is_private = 0 OR EXISTS ("
     "SELECT 1 FROM event_recipients r WHERE r.event_id = e.id AND r.user_id = ?))"
+    " AND (? = 0 OR e.guest_visible = 1)"
 )
 _COLS = "SELECT e.id, e.cursor, e.type, e.workspace_id, e.channel_id, e.seq, e.payload_json," \
-        " e.created_at, e.is_private"
+        " e.created_at, e.is_private, e.guest_visible"
 
 
-def tail_cursor(conn: sqlite3.Connection, workspace_id: str, user_id: str) -> str:
+def tail_cursor(conn: sqlite3.Connection, workspace_id: str, user_id: str,
+                is_guest: bool = False) -> str:
     # ORDER BY ... LIMIT 1 walks the (workspace_id, cursor) index backwards and stops at the
     # first visible event; MAX() with the EXISTS filter would scan the whole workspace.
     r = conn.execute("SELECT e.cursor" + _VISIBLE + " ORDER BY e.cursor DESC LIMIT 1",
-                     (workspace_id, user_id)).fetchone()
+                     (workspace_id, user_id, int(is_guest))).fetchone()
     return r[0] if r else ""
 
 
@@ -35,9 +38,9 @@ def cursor_exists(conn: sqlite3.Connection, workspace_id: str, cursor: str) -> b
 
 
 def events_after(conn: sqlite3.Connection, workspace_id: str, user_id: str, after: str,
-                 limit: int, upto: str | None = None) -> list[Event]:
+                 limit: int, upto: str | None = None, is_guest: bool = False) -> list[Event]:
     sql = _COLS + _VISIBLE + " AND e.cursor > ?"
-    params: list[object] = [workspace_id, user_id, after]
+    params: list[object] = [workspace_id, user_id, int(is_guest), after]
     if upto is not None:
         sql += " AND e.cursor <= ?"
         params.append(upto)
@@ -48,11 +51,11 @@ def events_after(conn: sqlite3.Connection, workspace_id: str, user_id: str, afte
 
 
 def count_after(conn: sqlite3.Connection, workspace_id: str, user_id: str, after: str,
-                upto: str, cap: int) -> int:
+                upto: str, cap: int, is_guest: bool = False) -> int:
     """How many visible events lie in (after, upto], counting no further than ``cap``."""
     r = conn.execute(
         "SELECT COUNT(*) FROM (SELECT 1" + _VISIBLE + " AND e.cursor > ? AND e.cursor <= ?"
         " LIMIT ?)",
-        (workspace_id, user_id, after, upto, cap),
+        (workspace_id, user_id, int(is_guest), after, upto, cap),
     ).fetchone()
     return int(r[0])

@@ -91,7 +91,13 @@ class Tx:
         seq: int | None = None,
         recipients: frozenset[str] | None = None,
     ) -> Event:
-        """Append a durable event to the log, in this transaction."""
+        """Append a durable event to the log, in this transaction.  Channel events reach guests
+        only for the #guest channel; workspace-level events reach every member."""
+        guest_visible = True
+        if channel_id is not None:
+            row = self.conn.execute("SELECT name FROM channels WHERE id = ?",
+                                    (channel_id,)).fetchone()
+            guest_visible = row is not None and row[0] == "guest"
         cursor = next_cursor(self._base)
         self._base = cursor
         event = make_event(
@@ -104,13 +110,15 @@ class Tx:
             channel_id=channel_id,
             seq=seq,
             recipients=recipients,
+            guest_visible=guest_visible,
         )
         self.conn.execute(
             "INSERT INTO events (id, cursor, workspace_id, channel_id, type, seq, payload_json,"
-            " created_at, is_private) VALUES (?,?,?,?,?,?,?,?,?)",
+            " created_at, is_private, guest_visible) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 event.id, cursor, workspace_id, channel_id, type, seq,
                 orjson.dumps(payload).decode(), self.now, 1 if recipients is not None else 0,
+                int(guest_visible),
             ),
         )
         if recipients is not None:
@@ -164,7 +172,7 @@ def load_events_after(conn: sqlite3.Connection, after: str | None, limit: int = 
     """Committed events after ``after`` (all workspaces) with their recipient lists."""
     rows = conn.execute(
         "SELECT id, cursor, type, workspace_id, channel_id, seq, payload_json, created_at,"
-        " is_private FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",
+        " is_private, guest_visible FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",
         (after or "", limit),
     ).fetchall()
     return [event_from_row(conn, r) for r in rows]
@@ -182,6 +190,7 @@ def event_from_row(conn: sqlite3.Connection, r: sqlite3.Row) -> Event:
         id=r["id"], cursor=r["cursor"], type=r["type"], workspace_id=r["workspace_id"],
         created_at=r["created_at"], payload=orjson.loads(r["payload_json"]),
         channel_id=r["channel_id"], seq=r["seq"], recipients=recipients,
+        guest_visible=bool(r["guest_visible"]),
     )
 
 
