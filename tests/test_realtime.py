@@ -259,3 +259,18 @@ async def test_guests_never_receive_events_of_ordinary_channels_live_or_replayed
     pulled = await http.get("/api/realtime/events", params={"workspace_id": ws_id},
                             headers=guest.headers)
     assert [e for e in pulled.json()["events"] if e.get("channel_id") == ch] == []
+
+
+async def test_an_oversized_client_frame_closes_only_that_socket(server, http):
+    ws_id, ch = await bootstrap_ids(http)
+    tail = await tail_cursor(http, ws_id)
+    async with open_websocket_url(server.ws_url + ws_path(ws_id, tail)) as bad, \
+            open_websocket_url(server.ws_url + ws_path(ws_id, tail)) as good:
+        await bad.send_message("x" * (server.config.ws_max_message_bytes + 1))
+        with trio.fail_after(5), pytest.raises(ConnectionClosed) as info:
+            await bad.get_message()
+        assert info.value.reason.code == 1009  # message too big
+        r = await http.post(f"/api/channels/{ch}/messages", json={"body": "still fine"})
+        with trio.fail_after(5):
+            (e,) = await next_events(good)
+        assert e["cursor"] == r.json()["event"]["cursor"]
