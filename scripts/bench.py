@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import inspect
 import json
 import math
 import os
@@ -77,6 +76,7 @@ import msgspec
 import trio
 import trio_websocket
 
+import clickclack
 from clickclack.actor import Actor
 from clickclack.ids import new_id
 from clickclack.store import PageQuery, open_store
@@ -946,11 +946,9 @@ class HistoryResult:
     before_inproc: InProcess
 
 
-def store_caller(user_id: str) -> Any:
-    """The caller argument of ``messages.post_message`` and ``messages.page``: an ``Actor``,
-    or the bare user id in code from before the store took actors."""
-    second = list(inspect.signature(store_messages.page).parameters)[1]
-    return Actor(user_id=user_id, via="dev") if second == "actor" else user_id
+def dev_actor(user_id: str) -> Actor:
+    """The caller as the server resolves a credential-less loopback request (dev bootstrap)."""
+    return Actor(user_id=user_id, via="dev")
 
 
 def _general_channel_id(tx: Tx, user_id: str) -> str:
@@ -961,7 +959,7 @@ def _general_channel_id(tx: Tx, user_id: str) -> str:
     return str(row[0])
 
 
-def _seed_chunk(tx: Tx, caller: Any, channel_id: str, start: int, count: int) -> int:
+def _seed_chunk(tx: Tx, caller: Actor, channel_id: str, start: int, count: int) -> int:
     for i in range(start, start + count):
         store_messages.post_message(tx, caller, channel_id,
                                     f"seeded message {i}: {MESSAGE_TEXT[: 40 + i % 70]}")
@@ -976,7 +974,7 @@ async def seed_history(db_path: Path, count: int) -> SeedInfo:
     async with open_store(db_path, lambda events: None, on_start=ensure_bootstrap) as store:
         user_id = await store.ensure_bootstrap()  # already done by on_start: returns the id
         channel_id = await store.write(_general_channel_id, user_id)
-        caller = store_caller(user_id)
+        caller = dev_actor(user_id)
         for start in range(0, count, SEED_CHUNK):
             await store.write(_seed_chunk, caller, channel_id, start,
                               min(SEED_CHUNK, count - start))
@@ -1019,7 +1017,7 @@ def time_in_process(db_path: Path, seed: SeedInfo, queries: list[PageQuery], bud
     plain: list[float] = []
     encoded: list[float] = []
     size = 0
-    caller = store_caller(seed.user_id)
+    caller = dev_actor(seed.user_id)
     deadline = time.perf_counter() + budget_s
     try:
         for query in queries:
@@ -1213,19 +1211,31 @@ def machine_lines(report: Report) -> list[str]:
                 break
     except OSError:
         pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
     return [
         f"- CPUs: {os.cpu_count()} (nproc), model: {model}",
         f"- OS: {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
         f"- Load average (1/5/15 min): {report.load_before} before, {report.load_after} after",
         f"- Pinning: {report.pinning.describe()}",
-        f"- Code: git {commit} (working tree may include uncommitted changes)",
+        f"- Code: {code_version()}",
     ]
+
+
+def code_version() -> str:
+    """The commit of the clickclack package being measured, and whether its tree is clean."""
+    tree = Path(clickclack.__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tree), *args], check=True, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "clickclack", "schema")
+    except (OSError, subprocess.SubprocessError):
+        return f"clickclack from {tree} (not a git checkout)"
+    state = "with uncommitted changes in clickclack/ or schema/" if dirty else "clean"
+    return f"git {commit}, {state}"
 
 
 def round_details(report: Report) -> list[str]:
@@ -1239,6 +1249,8 @@ def round_details(report: Report) -> list[str]:
             client = ", ".join(f"{r.client_cpu:.0%}" for r in runs)
             lines.append(f"- synchronous={a.synchronous}, {label} rounds: {rates}; server CPU "
                          f"{server}, load generator CPU {client} (of one core)")
+        pairs = ", ".join(f"{p.rate / e.rate:.2f}" for e, p in zip(a.echo, a.post, strict=True))
+        lines.append(f"- synchronous={a.synchronous}, post/echo of each round pair: {pairs}")
     for f in report.fanout or []:
         closes = ", ".join(f"{k}: {v}" for k, v in f.unexpected_closes.items()) or "none"
         lines.append(
