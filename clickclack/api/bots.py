@@ -68,7 +68,7 @@ async def remove_bot_membership(ctx: Ctx, workspace_id: str, bot_user_id: str
                                 ) -> quart.Response:
     removal = await ctx.services.store.remove_bot_membership(ctx.me, workspace_id, bot_user_id)
     _close_removed(ctx.services, removal, "workspace access revoked")
-    return quart.Response(status=204)
+    return quart.Response(b"", status=204)
 
 
 @route("GET", "/api/workspaces/{workspace_id}/bots/{bot_user_id}/tokens",
