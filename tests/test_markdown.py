@@ -64,3 +64,26 @@ HOSTILE_PIECES = st.sampled_from([
 @given(st.lists(st.one_of(HOSTILE_PIECES, st.text(max_size=8)), max_size=40).map("".join))
 def test_property_no_script_handler_or_javascript_url_ever(source):
     assert_safe(render_markdown(source))
+
+
+PLAINISH = st.text(alphabet="abcXYZ019 ,;?!'.:", max_size=60).map(str.strip)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PLAINISH)
+def test_the_plain_text_shortcut_matches_the_full_renderer(body):
+    from clickclack.render import markdown
+
+    full = markdown.nh3.clean(markdown._md.render(body), tags=markdown._TAGS,
+                              attributes=markdown._ATTRIBUTES,
+                              attribute_filter=markdown._filter,
+                              url_schemes={"http", "https", "mailto"},
+                              link_rel="noopener noreferrer nofollow",
+                              strip_comments=True).strip()
+    assert render_markdown(body) == full
+
+
+def test_the_shortcut_leaves_links_and_lists_to_the_parser():
+    assert "<a " in render_markdown("see example.com")
+    assert "<ol>" in render_markdown("1. first")
+    assert render_markdown("Done: deploy finished.") == "<p>Done: deploy finished.</p>"

@@ -42,7 +42,17 @@ def _filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# Most chat lines are plain sentences.  For those the result is known without parsing: one
+# paragraph of the text itself.  The pattern admits only characters that can neither start
+# Markdown syntax nor form an autolink (a dot or colon only before a space or the end, so no
+# domain or scheme); tests check the shortcut gives byte-identical output to the full path.
+_PLAIN = re.compile(r"[A-Za-z0-9 ,;?!']*(?:[.:](?= |\Z)[A-Za-z0-9 ,;?!']*)*\Z")
+_LIST_START = re.compile(r"\d+[.)]")
+
+
 def render_markdown(body: str) -> str:
+    if _PLAIN.match(body) and not _LIST_START.match(body) and "  " not in body:
+        return f"<p>{body}</p>" if body else ""
     html = _md.render(body[:MAX_RENDER_CHARS])
     return nh3.clean(
         html,

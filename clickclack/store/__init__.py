@@ -23,6 +23,7 @@ from clickclack.store._base import StoreBase
 from clickclack.store.connection import open_read
 from clickclack.store.facade_accounts import AccountsFacade
 from clickclack.store.facade_bots import BotsFacade
+from clickclack.store.facade_conversations import ConversationsFacade
 from clickclack.store.facade_members import MembersFacade
 from clickclack.store.messages import PageQuery
 from clickclack.store.readers import ReaderPool
@@ -42,7 +43,7 @@ T = TypeVar("T")
 __all__ = ["PageQuery", "Store", "WriterStatistics", "open_store"]
 
 
-class Store(AccountsFacade, MembersFacade, BotsFacade, StoreBase):
+class Store(AccountsFacade, MembersFacade, BotsFacade, ConversationsFacade, StoreBase):
     """The store surface handlers and CLI commands use.  Area-specific methods live in the
     ``facade_*`` mixins (one per area); the core ones are below."""
 
@@ -117,18 +118,22 @@ class Store(AccountsFacade, MembersFacade, BotsFacade, StoreBase):
         return str(self._read(access.channel_row, actor, channel_id)["workspace_id"])
 
     async def create_channel(self, actor: Actor, workspace_id: str, name: str,
-                             display_title: str = "") -> tuple[Channel, Event]:
+                             display_title: str = "", kind: str = "public"
+                             ) -> tuple[Channel, Event]:
         return await self._writer.submit(
-            workspaces.create_channel, actor, workspace_id, name, display_title)
+            workspaces.create_channel, actor, workspace_id, name, display_title, kind)
 
     async def ensure_bootstrap(self) -> str:
         return await self._writer.submit(workspaces.ensure_bootstrap)
 
     # --- messages ---------------------------------------------------------------------------
     async def post_message(self, actor: Actor, channel_id: str, body: str, nonce: str = "",
-                           correlation_id: str | None = None) -> tuple[Message, Event | None]:
+                           correlation_id: str | None = None,
+                           quoted_message_id: str | None = None, topic_id: str | None = None
+                           ) -> tuple[Message, Event | None]:
         return await self._writer.submit(
-            messages.post_message, actor, channel_id, body, nonce, correlation_id)
+            messages.post_message, actor, channel_id, body, nonce, correlation_id,
+            quoted_message_id, topic_id)
 
     def message_page(self, actor: Actor, channel_id: str, query: PageQuery) -> MessagePage:
         return self._read(messages.page, actor, channel_id, query)

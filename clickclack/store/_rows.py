@@ -7,7 +7,15 @@ import sqlite3
 import orjson
 
 from clickclack.events import Event
-from clickclack.types import Channel, EventOut, Message, ThreadState, User, Workspace
+from clickclack.types import (
+    Channel,
+    EventOut,
+    Mentions,
+    Message,
+    ThreadState,
+    User,
+    Workspace,
+)
 
 USER_COLS = "u.id, u.kind, u.display_name, u.handle, u.avatar_url, u.created_at, u.owner_user_id"
 
@@ -31,20 +39,25 @@ def workspace(r: sqlite3.Row, role: str | None = None) -> Workspace:
     )
 
 
-def channel(r: sqlite3.Row, *, last_read_seq: int = 0, unread: int = 0) -> Channel:
+def channel(r: sqlite3.Row, *, last_read_seq: int = 0, unread: int = 0,
+            mentions: int = 0) -> Channel:
+    keys = r.keys()
     return Channel(
         id=r["id"], route_id=r["route_id"], workspace_id=r["workspace_id"], name=r["name"],
         kind=r["kind"], created_at=r["created_at"], external_managed=False,
         display_title=r["display_title"] or None,
         archived_at=r["archived_at"], last_seq=r["last_seq"], last_read_seq=last_read_seq,
-        unread_count=unread,
+        unread_count=unread, mention_count=mentions,
+        purpose=(r["purpose"] or None) if "purpose" in keys else None,
     )
 
 
 MESSAGE_SELECT = (
     "SELECT m.id, m.workspace_id, m.channel_id, m.author_id, m.parent_message_id,"
     " m.thread_root_id, m.channel_seq, m.thread_seq, m.body, m.body_format, m.kind,"
-    " m.client_nonce, m.created_at, m.edited_at, m.deleted_at,"
+    " m.client_nonce, m.created_at, m.edited_at, m.deleted_at, m.body_html,"
+    " m.direct_conversation_id, m.quoted_message_id, m.quoted_body_snapshot,"
+    " m.quoted_author_id, m.mentions_channel, m.mentions_here, m.topic_id,"
     " u.id AS a_id, u.kind AS a_kind, u.display_name AS a_display_name, u.handle AS a_handle,"
     " u.avatar_url AS a_avatar_url, u.created_at AS a_created_at,"
     " u.owner_user_id AS a_owner_user_id,"
@@ -72,6 +85,13 @@ def message(r: sqlite3.Row) -> Message:
         channel_id=r["channel_id"], parent_message_id=r["parent_message_id"],
         channel_seq=r["channel_seq"], thread_seq=r["thread_seq"], edited_at=r["edited_at"],
         deleted_at=r["deleted_at"], nonce=r["client_nonce"] or None, thread_state=state,
+        body_html=r["body_html"], direct_conversation_id=r["direct_conversation_id"],
+        quoted_message_id=r["quoted_message_id"], topic_id=r["topic_id"],
+        quoted_body_snapshot=r["quoted_body_snapshot"] if r["quoted_message_id"] else None,
+        quoted_author_id=r["quoted_author_id"],
+        mentions=(Mentions(user_ids=[], channel=bool(r["mentions_channel"]),
+                           here=bool(r["mentions_here"]))
+                  if r["mentions_channel"] or r["mentions_here"] else None),
     )
 
 

@@ -90,14 +90,17 @@ class Tx:
         channel_id: str | None = None,
         seq: int | None = None,
         recipients: frozenset[str] | None = None,
+        guest_visible: bool | None = None,
     ) -> Event:
         """Append a durable event to the log, in this transaction.  Channel events reach guests
-        only for the #guest channel; workspace-level events reach every member."""
-        guest_visible = True
-        if channel_id is not None:
+        only for the #guest channel; workspace-level events reach every member.  Callers that
+        already know the channel pass ``guest_visible`` and save a lookup."""
+        if guest_visible is None and channel_id is not None:
             row = self.conn.execute("SELECT name FROM channels WHERE id = ?",
                                     (channel_id,)).fetchone()
             guest_visible = row is not None and row[0] == "guest"
+        elif guest_visible is None:
+            guest_visible = True
         cursor = next_cursor(self._base)
         self._base = cursor
         event = make_event(

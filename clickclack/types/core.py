@@ -31,6 +31,7 @@ __all__ = [
     "MagicRequest",
     "MagicRequested",
     "Me",
+    "Mentions",
     "Message",
     "MessageCreated",
     "MessageOut",
@@ -39,6 +40,7 @@ __all__ = [
     "Ok",
     "Out",
     "Problem",
+    "ReactionSummary",
     "Role",
     "SessionCreated",
     "SessionInfo",
@@ -102,7 +104,9 @@ class Channel(Out):
     last_seq: int
     last_read_seq: int
     unread_count: int
+    mention_count: int = 0
     display_title: str | None = None
+    purpose: str | None = None  # one line, <= 280 characters
     archived_at: str | None = None
 
 
@@ -124,6 +128,7 @@ class Message(Out):
     author: User
     thread_root_id: str
     body: str
+    body_html: str  # server-rendered, sanitized (D9); "" once deleted
     body_format: Literal["markdown"]
     created_at: str
     kind: str = "message"
@@ -135,6 +140,28 @@ class Message(Out):
     deleted_at: str | None = None
     nonce: str | None = None
     thread_state: ThreadState | None = None
+    direct_conversation_id: str | None = None
+    topic_id: str | None = None
+    quoted_message_id: str | None = None
+    quoted_body_snapshot: str | None = None
+    quoted_author_id: str | None = None
+    quoted_author: User | None = None
+    reactions: list[ReactionSummary] | None = None
+    mentions: Mentions | None = None
+
+
+class ReactionSummary(Out):
+    emoji: str
+    count: int
+    reacted_by_me: bool
+
+
+class Mentions(Out):
+    """Who a message mentions, so clients can count mention badges."""
+
+    user_ids: list[str]
+    channel: bool  # @channel
+    here: bool  # @here
 
 
 class EventOut(Out):
@@ -256,7 +283,7 @@ class CreateWorkspace(In):
 
 class CreateChannel(In):
     name: Annotated[str, Meta(max_length=200)]
-    kind: Literal["public"] = "public"
+    kind: Literal["public", "private"] = "public"
     display_title: Annotated[str, Meta(max_length=200)] = ""
 
 
@@ -264,6 +291,8 @@ class CreateMessage(In):
     body: Annotated[str, Meta(max_length=40_000)]
     nonce: Nonce = ""
     kind: Literal["", "message"] = ""
+    quoted_message_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    topic_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
 class MagicRequest(In):
