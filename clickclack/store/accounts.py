@@ -6,17 +6,26 @@ Secrets are never stored: only ``sha256(token)`` hex, looked up by digest.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import time
+from urllib.parse import urlsplit
 
+import msgspec
 import orjson
 
 from clickclack.actor import Actor
-from clickclack.errors import BadRequest, NotFound
+from clickclack.errors import BadRequest, Conflict, NotFound
 from clickclack.ids import new_id, secret_token, ts_from_epoch
 from clickclack.store import _rows
 from clickclack.store.writer import Tx
 from clickclack.types import MagicLink, SessionInfo, User
+from clickclack.types.accounts import (
+    AppearancePreferences,
+    NotificationSettings,
+    PatchMe,
+    ProfileUser,
+)
 
 MAGIC_LINK_TTL_S = 15 * 60
 SESSION_TTL_S = 30 * 24 * 3600
@@ -180,3 +189,218 @@ def revoke_session(tx: Tx, session_id: str) -> bool:
         (tx.now, session_id),
     )
     return cur.rowcount > 0
+
+
+# --- profile (contract section 4) ---------------------------------------------------------------
+
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
+PUSHOVER_KEY_RE = re.compile(r"^[A-Za-z0-9]{30}$")
+DISPLAY_NAME_MAX_BYTES = 80
+AVATAR_URL_MAX = 500
+# The default word of each appearance setting: stored as "" (the client's default), like "".
+APPEARANCE_DEFAULTS = {"color_mode": "system", "board_theme": "signal",
+                       "message_layout": "standard", "density": "comfortable"}
+_APPEARANCE_FIELDS = tuple(APPEARANCE_DEFAULTS)
+
+_PROFILE_SELECT = (
+    f"SELECT {_rows.USER_COLS}, n.pushover_enabled, n.pushover_user_key,"
+    " a.color_mode, a.board_theme, a.message_layout, a.density,"
+    " p.user_id IS NOT NULL AS password_enrolled"
+    " FROM users u"
+    " LEFT JOIN user_notification_settings n ON n.user_id = u.id"
+    " LEFT JOIN user_appearance_preferences a ON a.user_id = u.id"
+    " LEFT JOIN user_passwords p ON p.user_id = u.id"
+    " WHERE u.id = ?"
+)
+
+
+def normalize_display_name(raw: str) -> str:
+    name = raw.strip()
+    if not name:
+        raise BadRequest("display_name must not be empty", code="display_name_required")
+    if len(name.encode("utf-8")) > DISPLAY_NAME_MAX_BYTES:
+        raise BadRequest(f"display_name must be at most {DISPLAY_NAME_MAX_BYTES} bytes",
+                         code="display_name_too_long")
+    return name
+
+
+def normalize_handle(raw: str) -> str:
+    """Trimmed, lower-cased, one leading @ removed; "" clears the handle."""
+    handle = raw.strip().lower()
+    if handle.startswith("@"):
+        handle = handle[1:]
+    if handle and not HANDLE_RE.match(handle):
+        raise BadRequest("handle must be 2-32 characters: a-z, 0-9, _ and -, starting with a "
+                         "letter or digit", code="handle_invalid")
+    return handle
+
+
+def normalize_avatar_url(raw: str) -> str:
+    """"" (restore the Gravatar fallback) or an http(s) URL with a host, at most 500 chars."""
+    url = raw.strip()
+    if not url:
+        return ""
+    if len(url) > AVATAR_URL_MAX:
+        raise BadRequest(f"avatar_url must be at most {AVATAR_URL_MAX} characters",
+                         code="avatar_url_too_long")
+    invalid = BadRequest("avatar_url must be an http(s) URL with a host",
+                         code="avatar_url_invalid")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise invalid from exc
+    if parts.scheme.lower() not in ("http", "https") or not host \
+            or any(c.isspace() or ord(c) < 32 for c in url):
+        raise invalid
+    return url
+
+
+def get_profile(conn: sqlite3.Connection, user_id: str) -> ProfileUser:
+    r = conn.execute(_PROFILE_SELECT, (user_id,)).fetchone()
+    if r is None:
+        raise NotFound("user not found", code="user_not_found")
+    appearance = AppearancePreferences(**{
+        f: r[f] for f in _APPEARANCE_FIELDS if r[f]})
+    return ProfileUser(
+        **msgspec.structs.asdict(_rows.user(r)),
+        password_enrolled=bool(r["password_enrolled"]),
+        notification_settings=NotificationSettings(
+            pushover_enabled=bool(r["pushover_enabled"]),
+            pushover_user_key=r["pushover_user_key"] or ""),
+        appearance_preferences=appearance,
+    )
+
+
+def user_email(conn: sqlite3.Connection, user_id: str) -> str:
+    r = conn.execute("SELECT email FROM identities WHERE user_id = ? AND email <> ''"
+                     " ORDER BY created_at, id LIMIT 1", (user_id,)).fetchone()
+    return str(r[0]) if r else ""
+
+
+def update_profile(tx: Tx, user_id: str, patch: PatchMe) -> ProfileUser:
+    """Apply a PATCH /api/me.  Every field is validated before anything is written; no event."""
+    current = get_profile(tx.conn, user_id)
+    columns: dict[str, str] = {}
+    if patch.display_name is not None:
+        columns["display_name"] = normalize_display_name(patch.display_name)
+    if patch.handle is not None:
+        handle = normalize_handle(patch.handle)
+        if handle and tx.one("SELECT 1 FROM users WHERE handle = ? AND id <> ?",
+                             (handle, user_id)):
+            raise Conflict("handle is already taken", code="handle_taken")
+        columns["handle"] = handle
+    if patch.avatar_url is not None:
+        url = normalize_avatar_url(patch.avatar_url)
+        if not url:
+            email = user_email(tx.conn, user_id)
+            url = _gravatar(email) if email else ""
+        columns["avatar_url"] = url
+
+    notify = None
+    if patch.notification_settings is not None:
+        old = current.notification_settings or NotificationSettings()
+        p = patch.notification_settings
+        enabled = old.pushover_enabled if p.pushover_enabled is None else p.pushover_enabled
+        key = old.pushover_user_key if p.pushover_user_key is None else p.pushover_user_key.strip()
+        if key and not PUSHOVER_KEY_RE.match(key):
+            raise BadRequest("pushover_user_key must be 30 letters and digits",
+                             code="pushover_key_invalid")
+        if enabled and not key:
+            raise BadRequest("pushover_user_key is required to enable notifications",
+                             code="pushover_key_required")
+        notify = (int(enabled), key)
+
+    looks = None
+    if patch.appearance_preferences is not None:
+        old_looks = current.appearance_preferences or AppearancePreferences()
+        looks = {}
+        for f in _APPEARANCE_FIELDS:
+            value = getattr(patch.appearance_preferences, f)
+            if value is None:
+                value = getattr(old_looks, f)
+            looks[f] = "" if value == APPEARANCE_DEFAULTS[f] else value
+
+    if columns:
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        try:
+            tx.execute(f"UPDATE users SET {assignments} WHERE id = ?",
+                       (*columns.values(), user_id))
+        except sqlite3.IntegrityError as exc:  # a concurrent writer took the handle
+            raise Conflict("handle is already taken", code="handle_taken") from exc
+        if "display_name" in columns or "handle" in columns:
+            # Imported here, not at the top: the workspaces module may come to import this one.
+            from clickclack.store.workspaces import refresh_member_sort_keys
+
+            refresh_member_sort_keys(tx, user_id)
+    if notify is not None:
+        tx.execute(
+            "INSERT INTO user_notification_settings (user_id, pushover_enabled,"
+            " pushover_user_key, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
+            " SET pushover_enabled = excluded.pushover_enabled,"
+            " pushover_user_key = excluded.pushover_user_key, updated_at = excluded.updated_at",
+            (user_id, *notify, tx.now))
+    if looks is not None:
+        tx.execute(
+            "INSERT INTO user_appearance_preferences (user_id, color_mode, board_theme,"
+            " message_layout, density, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET color_mode = excluded.color_mode,"
+            " board_theme = excluded.board_theme, message_layout = excluded.message_layout,"
+            " density = excluded.density, updated_at = excluded.updated_at",
+            (user_id, *(looks[f] for f in _APPEARANCE_FIELDS), tx.now))
+    return get_profile(tx.conn, user_id)
+
+
+# --- passwords (opt-in) ----------------------------------------------------------------------
+
+def normalize_identifier(raw: str) -> str:
+    """An email address (lower-cased) or a handle (lower-cased, one leading @ removed)."""
+    ident = raw.strip().lower()
+    if "@" in ident[1:]:
+        return ident
+    return ident[1:] if ident.startswith("@") else ident
+
+
+def password_hash(conn: sqlite3.Connection, user_id: str) -> str | None:
+    r = conn.execute("SELECT password_hash FROM user_passwords WHERE user_id = ?",
+                     (user_id,)).fetchone()
+    return str(r[0]) if r else None
+
+
+def login_candidate(conn: sqlite3.Connection, identifier: str
+                    ) -> tuple[str, str | None] | None:
+    """(user id, password hash or None) of the person an identifier names, or None.  One
+    indexed lookup either way.  Bots never sign in with a password."""
+    if "@" in identifier:
+        r = conn.execute(
+            "SELECT i.user_id, p.password_hash FROM identities i"
+            " JOIN users u ON u.id = i.user_id AND u.kind = 'human'"
+            " LEFT JOIN user_passwords p ON p.user_id = i.user_id"
+            " WHERE i.email = ? ORDER BY i.created_at LIMIT 1", (identifier,)).fetchone()
+    else:
+        r = conn.execute(
+            "SELECT u.id, p.password_hash FROM users u"
+            " LEFT JOIN user_passwords p ON p.user_id = u.id"
+            " WHERE u.handle = ? AND u.handle <> '' AND u.kind = 'human'",
+            (identifier,)).fetchone()
+    return (str(r[0]), r[1]) if r else None
+
+
+def set_password(tx: Tx, user_id: str, new_hash: str, expected_old: str | None,
+                 keep_session_id: str | None) -> list[str]:
+    """Store the new hash -- only if the stored one is still ``expected_old`` (what the caller
+    verified) -- and revoke every other live session of the user, in one transaction.  Returns
+    the revoked session ids (their sockets are closed by the caller)."""
+    r = tx.one("SELECT password_hash FROM user_passwords WHERE user_id = ?", (user_id,))
+    if (r[0] if r else None) != expected_old:
+        raise Conflict("the password was changed meanwhile; try again",
+                       code="password_changed_concurrently")
+    tx.execute(
+        "INSERT INTO user_passwords (user_id, password_hash, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
+        " SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+        (user_id, new_hash, tx.now, tx.now))
+    rows = tx.execute(
+        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+        " AND id IS NOT ? RETURNING id", (tx.now, user_id, keep_session_id)).fetchall()
+    return [str(row[0]) for row in rows]
