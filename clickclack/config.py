@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from clickclack.errors import ConfigError
+from clickclack.mail import check_mail_from, parse_smtp_url
+from clickclack.ratelimit import LIMITS, parse_rate
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -85,6 +87,44 @@ SETTINGS: tuple[Setting, ...] = (
             float, 5.0, "Time limit for long read queries run off the event loop."),
     Setting("bench_echo", "CLICKCLACK_BENCH_ECHO", "--bench-echo", bool, False,
             "Expose POST /api/_bench/echo (JSON echo, no database) for ./scripts/bench."),
+    # Sign-in for real deployments (accounts): mail, passwords, rate limits.
+    Setting("smtp_url", "CLICKCLACK_SMTP_URL", "--smtp-url", str, "",
+            "Mail server for sign-in links: smtp://user:pass@host:587 (STARTTLS when offered; "
+            "?starttls=true requires it) or smtps://user:pass@host:465. Empty: no mail."),
+    Setting("mail_from", "CLICKCLACK_MAIL_FROM", "--mail-from", str, "",
+            "From address of sign-in mails, e.g. 'ClickClack <chat@example.com>'; required "
+            "with --smtp-url."),
+    Setting("password_auth", "CLICKCLACK_PASSWORD_AUTH_ENABLED", "--password-auth", bool,
+            False, "Allow password sign-in and enrolment (argon2id); off: those routes are 404."),
+    Setting("rate_magic_request_ip", "CLICKCLACK_RATE_MAGIC_REQUEST_IP",
+            "--rate-magic-request-ip", str, "20/1m",
+            "Mailed sign-in link requests per client IP (N/period: bursts of N, refilled evenly "
+            "over the period; off disables)."),
+    Setting("rate_magic_request_email", "CLICKCLACK_RATE_MAGIC_REQUEST_EMAIL",
+            "--rate-magic-request-email", str, "3/1m",
+            "Mailed sign-in link requests per email address."),
+    Setting("rate_magic_consume_ip", "CLICKCLACK_RATE_MAGIC_CONSUME_IP",
+            "--rate-magic-consume-ip", str, "30/1m", "Magic-link consumes per client IP."),
+    Setting("rate_password_login_ip", "CLICKCLACK_RATE_PASSWORD_LOGIN_IP",
+            "--rate-password-login-ip", str, "20/1m", "Password sign-in attempts per client IP."),
+    Setting("rate_password_failures", "CLICKCLACK_RATE_PASSWORD_FAILURES",
+            "--rate-password-failures", str, "5/15m",
+            "Failed password sign-ins per identifier (email or handle)."),
+    Setting("rate_password_change_failures", "CLICKCLACK_RATE_PASSWORD_CHANGE_FAILURES",
+            "--rate-password-change-failures", str, "5/15m",
+            "Wrong current passwords per account when changing the password."),
+    Setting("rate_messages", "CLICKCLACK_RATE_MESSAGES", "--rate-messages", str, "40/2s",
+            "Messages posted per user (40/2s: bursts of 40, 20 per second sustained)."),
+    Setting("rate_ephemeral", "CLICKCLACK_RATE_EPHEMERAL", "--rate-ephemeral", str, "20/2s",
+            "Typing/presence/progress events per user."),
+    # Uploads (contract 16).
+    Setting("upload_max_bytes", "CLICKCLACK_UPLOAD_MAX_BYTES", "--upload-max-bytes", int,
+            64 * MiB, "Largest uploaded file; larger uploads get 413 and leave nothing behind."),
+    Setting("upload_quota_bytes", "CLICKCLACK_UPLOAD_QUOTA_BYTES", "--upload-quota-bytes", int,
+            512 * MiB, "Bytes of uploads one user may hold per workspace (uploads in flight "
+            "count); past it: 413 upload quota exceeded."),
+    Setting("upload_quota_files", "CLICKCLACK_UPLOAD_QUOTA_FILES", "--upload-quota-files", int,
+            64, "Uploaded files one user may hold per workspace."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -116,6 +156,20 @@ class Config:
     replay_limit: int = 5000
     read_query_timeout_s: float = 5.0
     bench_echo: bool = False
+    smtp_url: str = ""
+    mail_from: str = ""
+    password_auth: bool = False
+    rate_magic_request_ip: str = "20/1m"
+    rate_magic_request_email: str = "3/1m"
+    rate_magic_consume_ip: str = "30/1m"
+    rate_password_login_ip: str = "20/1m"
+    rate_password_failures: str = "5/15m"
+    rate_password_change_failures: str = "5/15m"
+    rate_messages: str = "40/2s"
+    rate_ephemeral: str = "20/2s"
+    upload_max_bytes: int = 64 * MiB
+    upload_quota_bytes: int = 512 * MiB
+    upload_quota_files: int = 64
 
     def __post_init__(self) -> None:
         if self.synchronous.upper() not in ("FULL", "NORMAL"):
@@ -129,6 +183,14 @@ class Config:
         if self.read_timeout_s <= self.ws_ping_interval_s:
             raise ConfigError("read_timeout must be longer than ws_ping_interval (pongs are the "
                               "only traffic on an idle websocket)")
+        if min(self.upload_max_bytes, self.upload_quota_bytes, self.upload_quota_files) < 1:
+            raise ConfigError("upload_max_bytes, upload_quota_bytes and upload_quota_files "
+                              "must be positive")
+        for name in LIMITS.values():  # rate limits: "N/period" or off
+            parse_rate(getattr(self, name), name)
+        if self.smtp_url:
+            parse_smtp_url(self.smtp_url)
+            check_mail_from(self.mail_from)
 
     # Derived values ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from quart import Response
 
-from clickclack.api.http import Ctx, encode
+from clickclack.api.http import Ctx, encode, rate_limit
 from clickclack.api.messages import _PAGE_QUERY, page_query
 from clickclack.api.routing import QueryParam, int_param, route, str_param
 from clickclack.errors import ValidationFailed
@@ -198,6 +198,7 @@ async def get_thread(ctx: Ctx, message_id: str) -> ThreadPage:
        extra_responses={200: ReplyCreated}, status=201,
        errors=(400, 401, 403, 404, 409, 415, 429), tags=("threads",))
 async def reply(ctx: Ctx, body: ReplyIn, message_id: str) -> Any:
+    rate_limit(ctx, "messages", ctx.user_id)
     store = ctx.services.store
     message, events = await store.reply(ctx.me, message_id, body.body, body.nonce,
                                         body.quoted_message_id, ctx.correlation_id)
@@ -330,9 +331,15 @@ async def list_dm_messages(ctx: Ctx, conversation_id: str) -> MessagePage:
        response=MessageChanged, status=201, extra_responses={200: MessageChanged},
        errors=(400, 401, 403, 404, 409, 415, 429), tags=("dms",))
 async def post_dm(ctx: Ctx, body: PostMessage, conversation_id: str) -> Any:
-    message, events = await ctx.services.store.post_dm(
-        ctx.me, conversation_id, body.body, body.nonce, body.quoted_message_id,
-        ctx.correlation_id)
+    rate_limit(ctx, "messages", ctx.user_id)
+    if body.upload_id is not None:  # with an attachment, in the same transaction
+        message, events = await ctx.services.store.post_dm_with_upload(
+            ctx.me, conversation_id, body.body, body.nonce, body.quoted_message_id,
+            ctx.correlation_id, body.upload_id)
+    else:
+        message, events = await ctx.services.store.post_dm(
+            ctx.me, conversation_id, body.body, body.nonce, body.quoted_message_id,
+            ctx.correlation_id)
     if not events:
         return MessageChanged(message=message), 200
     return MessageChanged(message=message, event=event_out(events[0])), 201

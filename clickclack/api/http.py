@@ -3,7 +3,9 @@ encoding, correlation ids, the body drain, metrics and the access log.
 
 The body drain (reliability.md 0.6): quart-trio stalls a keep-alive connection when a handler
 answers before the request body has arrived.  So every request with a body has it read (bounded
-by ``max_json_bytes`` and ``body_timeout_s``) *before* routing and auth run.
+by ``max_json_bytes`` and ``body_timeout_s``) *before* routing and auth run -- except on routes
+that stream their own (large) body, ``POST /api/uploads``: see ``clickclack/uploads/streaming.py``
+(backpressure, their own cap, and the unread rest discarded after the answer).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from clickclack.errors import (
     ValidationFailed,
 )
 from clickclack.services import Services
+from clickclack.uploads import streaming
 
 LOGGER = logging.getLogger("clickclack.access")
 _encoder = msgspec.json.Encoder()
@@ -57,6 +60,20 @@ class Ctx:
     @property
     def correlation_id(self) -> str:
         return str(g.correlation_id)
+
+
+def rate_limit(ctx: Ctx, name: str, key: str) -> None:
+    """Count one event against limit ``name`` (see ``clickclack.ratelimit.LIMITS``) for
+    ``key``; RateLimited (429 + Retry-After) when over.  Local requests to a dev-bootstrap
+    server are exempt: dev sign-in already trusts them with any account."""
+    if not limits_exempt(ctx):
+        ctx.services.limits.hit(name, key)
+
+
+def limits_exempt(ctx: Ctx) -> bool:
+    """A local request to a dev-bootstrap server."""
+    return ctx.services.config.dev_bootstrap and auth.is_local(request.remote_addr,
+                                                               request.headers)
 
 
 def encode(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -164,12 +181,15 @@ class Metrics:
 def install_hooks(app: Quart, services: Services, metrics: Metrics) -> None:
     config = services.config
     log_mode = config.access_log
+    streaming.install(app, config)
 
     @app.before_request
     async def _start() -> None:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Correlation-ID", "")
         g.correlation_id = incoming if _CORR_RE.match(incoming) else "corr_" + secrets.token_hex(16)
+        if streaming.streamed_body(request) is not None:
+            return  # the handler streams the body itself, under the route's own cap
         length = request.content_length
         if length is not None and length > config.max_json_bytes:
             g.close_connection = True
@@ -182,6 +202,7 @@ def install_hooks(app: Quart, services: Services, metrics: Metrics) -> None:
 
     @app.after_request
     async def _finish(resp: Response) -> Response:
+        await streaming.finish(request, resp)  # streamed bodies: drop the unread rest
         resp.headers["X-Correlation-ID"] = g.get("correlation_id", "")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         if g.get("close_connection"):

@@ -11,7 +11,7 @@ import trio
 from quart import Quart, websocket
 
 from clickclack.api import auth
-from clickclack.api.http import Ctx
+from clickclack.api.http import Ctx, rate_limit
 from clickclack.api.problems import from_error
 from clickclack.api.routing import QueryParam, int_param, route, str_param
 from clickclack.errors import BadRequest, ClickclackError, Forbidden, NotFound
@@ -61,8 +61,9 @@ async def list_events(ctx: Ctx) -> EventPage:
 @route("POST", "/api/realtime/ephemeral", summary="Publish a typing/presence/progress event "
        "(never stored)", auth="user", scope="messages:write", body=EphemeralIn,
        response=EphemeralOut, status=202,
-       errors=(400, 401, 403, 404, 415), tags=("realtime",))
+       errors=(400, 401, 403, 404, 415, 429), tags=("realtime",))
 async def ephemeral(ctx: Ctx, body: EphemeralIn) -> EphemeralOut:
+    rate_limit(ctx, "ephemeral", ctx.user_id)  # per user (--rate-ephemeral)
     store = ctx.services.store
     store.member_role(ctx.me, body.workspace_id)
     if body.type == "agent.progress" and not ctx.me.is_bot:
@@ -70,28 +71,42 @@ async def ephemeral(ctx: Ctx, body: EphemeralIn) -> EphemeralOut:
     if body.channel_id and body.direct_conversation_id:
         raise BadRequest("give channel_id or direct_conversation_id, not both",
                          code="ephemeral_target")
+    if body.type != "presence.changed" and not (body.channel_id or body.direct_conversation_id):
+        raise BadRequest(f"{body.type} needs a channel_id or direct_conversation_id",
+                         code="ephemeral_target")
+    recipients = None  # public channel or workspace-wide: everyone who may see it
     if body.direct_conversation_id:
-        raise NotFound("conversation not found", code="dm_not_found")
-    if body.type != "presence.changed" and not body.channel_id:
-        raise BadRequest(f"{body.type} needs a channel_id", code="ephemeral_target")
+        if ctx.me.is_bot and "dms:write" not in (ctx.me.scopes or ()):
+            raise Forbidden("bot token lacks the dms:write scope", code="missing_scope")
+        scope = store.conversation_scope(ctx.me, dm_id=body.direct_conversation_id)
+        if scope.workspace_id != body.workspace_id:
+            raise NotFound("conversation not found", code="dm_not_found")
+        recipients = scope.recipients
+    elif body.channel_id:
+        scope = store.conversation_scope(ctx.me, channel_id=body.channel_id)
+        if scope.workspace_id != body.workspace_id:
+            raise NotFound("channel not found", code="channel_not_found")
+        recipients = scope.recipients  # members only, for a private channel
+    # Posting rights (6): blocked or timed out -> 403; guests only in #guest, within budget.
+    target = store.require_can_write(ctx.me, body.workspace_id, body.channel_id)
     payload: dict[str, Any] = dict(body.payload or {})
     if len(payload) > MAX_EPHEMERAL_PAYLOAD_KEYS:
         raise BadRequest(f"payload may have at most {MAX_EPHEMERAL_PAYLOAD_KEYS} keys",
                          code="payload_too_large")
     payload.pop("direct_conversation_id", None)
+    payload.pop("channel_id", None)
     payload["user_id"] = ctx.user_id
     if body.channel_id:
-        if store.channel_workspace(ctx.me, body.channel_id) != body.workspace_id:
-            raise NotFound("channel not found", code="channel_not_found")
         payload["channel_id"] = body.channel_id
-    else:
-        payload.pop("channel_id", None)
+    elif body.direct_conversation_id:
+        payload["direct_conversation_id"] = body.direct_conversation_id
     ns = time.time_ns()
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(ns // 1_000_000_000))
     event = make_event(
         id=f"eph_{stamp}.{ns % 1_000_000_000:09d}", cursor="", type=body.type,
         workspace_id=body.workspace_id, created_at=now_ts(), payload=payload,
-        channel_id=body.channel_id,
+        channel_id=body.channel_id, guest_visible=target.channel_name in (None, "guest"),
+        recipients=recipients,
     )
     ctx.services.hub.publish_ephemeral(event)
     return EphemeralOut(event=event_out(event))

@@ -25,6 +25,8 @@ from clickclack.store.facade_accounts import AccountsFacade
 from clickclack.store.facade_bots import BotsFacade
 from clickclack.store.facade_conversations import ConversationsFacade
 from clickclack.store.facade_members import MembersFacade
+from clickclack.store.facade_search import SearchFacade
+from clickclack.store.facade_uploads import UploadsFacade
 from clickclack.store.messages import PageQuery
 from clickclack.store.readers import ReaderPool
 from clickclack.store.writer import Tx, Writer, WriterStatistics
@@ -43,7 +45,8 @@ T = TypeVar("T")
 __all__ = ["PageQuery", "Store", "WriterStatistics", "open_store"]
 
 
-class Store(AccountsFacade, MembersFacade, BotsFacade, ConversationsFacade, StoreBase):
+class Store(AccountsFacade, MembersFacade, BotsFacade, ConversationsFacade, UploadsFacade,
+            SearchFacade, StoreBase):
     """The store surface handlers and CLI commands use.  Area-specific methods live in the
     ``facade_*`` mixins (one per area); the core ones are below."""
 

@@ -25,6 +25,7 @@ from clickclack.events import Event
 from clickclack.ids import new_id
 from clickclack.render import render_markdown
 from clickclack.store import _rows
+from clickclack.store import uploads as upload_rows
 from clickclack.store.scopes import Scope, message_scope, require_write
 from clickclack.store.writer import Tx
 from clickclack.types import Mentions, Message, MessagePage, ReactionSummary
@@ -69,8 +70,8 @@ def clean_nonce(nonce: str) -> str:
 # --- reads and hydration ------------------------------------------------------------------------
 
 def hydrate(conn: sqlite3.Connection, viewer_id: str, messages: list[Message]) -> list[Message]:
-    """Attach reactions (with ``reacted_by_me``), mentioned users and quoted authors: three
-    queries for a whole page, none per message."""
+    """Attach reactions (with ``reacted_by_me``), mentioned users, quoted authors and
+    attachments (never on deleted messages): four queries for a whole page, none per message."""
     if not messages:
         return messages
     ids = [m.id for m in messages]
@@ -94,6 +95,8 @@ def hydrate(conn: sqlite3.Connection, viewer_id: str, messages: list[Message]) -
         q = ",".join("?" * len(quoted_ids))
         authors = {r["id"]: _rows.user(r) for r in conn.execute(
             f"SELECT {_rows.USER_COLS} FROM users u WHERE u.id IN ({q})", quoted_ids)}
+    attachments = upload_rows.attachments_for(
+        conn, [m.id for m in messages if m.deleted_at is None])
     out = []
     for m in messages:
         changes: dict[str, Any] = {}
@@ -104,6 +107,8 @@ def hydrate(conn: sqlite3.Connection, viewer_id: str, messages: list[Message]) -
             changes["mentions"] = msgspec.structs.replace(base, user_ids=mentioned[m.id])
         if m.quoted_author_id in authors:
             changes["quoted_author"] = authors[m.quoted_author_id]
+        if m.id in attachments:
+            changes["attachments"] = attachments[m.id]
         out.append(msgspec.structs.replace(m, **changes) if changes else m)
     return out
 
@@ -229,6 +234,7 @@ def create(
     tx: Tx, actor: Actor, scope: Scope, body: str, *, nonce: str = "",
     quoted_message_id: str | None = None, root: sqlite3.Row | None = None,
     correlation_id: str | None = None, topic_id: str | None = None,
+    upload_id: str | None = None,
 ) -> tuple[Message, list[Event]]:
     """Create a root (``root`` is None) or a thread reply.  Returns (message, events); events is
     empty on a nonce replay (same payload: the existing message, no event)."""
@@ -245,7 +251,9 @@ def create(
                     and prior["parent_message_id"] == root_id
                     and prior["body"] == body and prior["kind"] == "message"
                     and prior["quoted_message_id"] == (quoted_message_id or None)
-                    and prior["topic_id"] == (topic_id or None))
+                    and prior["topic_id"] == (topic_id or None)
+                    and (not upload_id
+                         or upload_rows.is_attached(tx.conn, prior["id"], upload_id)))
             if not same:
                 raise Conflict("client nonce was already used for a different message",
                                code="nonce_conflict")
@@ -293,6 +301,8 @@ def create(
     if users:
         tx.conn.executemany("INSERT INTO message_mentions (message_id, user_id) VALUES (?, ?)",
                             [(mid, u) for u in users])
+    if upload_id:  # attached in this transaction: the message and its attachment, or neither
+        upload_rows.attach_new(tx, actor, scope, mid, upload_id)
     extra: dict[str, Any] = {}
     if nonce:
         extra["nonce"] = nonce
@@ -328,8 +338,8 @@ def create(
         base = message.mentions or Mentions(user_ids=[], channel=False, here=False)
         message = msgspec.structs.replace(message, mentions=msgspec.structs.replace(
             base, user_ids=users))
-    if quoted is not None:
-        message = hydrate(tx.conn, actor.user_id, [message])[0]  # the quoted author
+    if quoted is not None or upload_id:
+        message = hydrate(tx.conn, actor.user_id, [message])[0]  # quoted author, attachments
     return message, events
 
 
@@ -388,6 +398,7 @@ def delete(tx: Tx, actor: Actor, message_id: str) -> tuple[Message, list[Event]]
                " mentions_channel = 0, mentions_here = 0 WHERE id = ?", (tx.now, message_id))
     tx.execute("DELETE FROM message_mentions WHERE message_id = ?", (message_id,))
     tx.execute("DELETE FROM reactions WHERE message_id = ?", (message_id,))
+    upload_rows.unlink_message(tx, message_id)  # uploads attached nowhere else go too
     events.append(_message_event(tx, "message.deleted", row, scope))
     return load(tx.conn, actor.user_id, message_id), events
 

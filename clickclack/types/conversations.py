@@ -52,6 +52,7 @@ class PostMessage(In):
     nonce: Nonce = ""
     quoted_message_id: MsgId | None = None
     kind: Literal["", "message"] = ""
+    upload_id: MsgId | None = None  # attached in the same transaction
 
 
 class EditMessage(In):

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
+from clickclack.types.uploads import Upload
+
 __all__ = [
     "Channel",
     "ChannelCreated",
@@ -148,6 +150,7 @@ class Message(Out):
     quoted_author: User | None = None
     reactions: list[ReactionSummary] | None = None
     mentions: Mentions | None = None
+    attachments: list[Upload] | None = None  # left out when empty; never on deleted ones
 
 
 class ReactionSummary(Out):
@@ -293,6 +296,7 @@ class CreateMessage(In):
     kind: Literal["", "message"] = ""
     quoted_message_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     topic_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    upload_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None  # attach it too
 
 
 class MagicRequest(In):
