@@ -28,6 +28,7 @@ def test_renders_the_supported_markdown(source, expected):
     "![img](https://example.com/a.png)", '<a href="javascript:alert(1)">x</a>',
     "```\"><script>alert(1)</script>\n```", "[x](&#106;avascript:alert(1))",
     '<svg onload=alert(1)>', "[x](java\tscript:alert(1))", "<iframe src=//evil>",
+    "[x]()", "[x](/api/auth/logout)", "[x](//evil.example)",
 ])
 def test_hostile_input_never_becomes_markup(source):
     assert_safe(render_markdown(source))

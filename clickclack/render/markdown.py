@@ -36,9 +36,15 @@ _ATTRIBUTES = {"a": {"href", "title"}, "code": {"class"}, "ol": {"start"}}
 _LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
 
 
+_ABSOLUTE_LINK = re.compile(r"(https?://|mailto:)", re.IGNORECASE)
+
+
 def _filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "class":
         return value if tag == "code" and _LANGUAGE_CLASS.fullmatch(value) else None
+    if attribute == "href":
+        # Only absolute http(s) and mailto links: no relative or empty hrefs either.
+        return value if _ABSOLUTE_LINK.match(value) else None
     return value
 
 
