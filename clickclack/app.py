@@ -3,15 +3,15 @@ off the ``services`` passed in, so every test gets its own isolated app."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from quart import Response
 from quart_trio import QuartTrio
+
+from clickclack import spa
 
 # Importing a route module registers its routes in the route table.
 from clickclack.api import (  # noqa: F401
     accounts,
     bots,
+    conversations,
     invites,
     messages,
     moderation,
@@ -19,12 +19,12 @@ from clickclack.api import (  # noqa: F401
     ops,
     problems,
     realtime,
+    search,
+    uploads,
     workspaces,
 )
 from clickclack.api.http import Metrics, install_hooks, register_routes
 from clickclack.services import Services
-
-SPA_DIR = Path(__file__).resolve().parents[1] / "spa"
 
 
 def create_app(services: Services) -> QuartTrio:
@@ -44,16 +44,6 @@ def create_app(services: Services) -> QuartTrio:
     realtime.install_websocket(app, services)
     openapi.install(app, config)
 
-    placeholder = SPA_DIR / "index.html"
-
-    @app.get("/")
-    async def index() -> Response:
-        # The web app arrives with its own issue; until then a static page says what is here.
-        if placeholder.is_file():
-            resp = Response(placeholder.read_bytes(), content_type="text/html; charset=utf-8")
-        else:
-            resp = Response("ClickClack API: see /api/docs\n", content_type="text/plain")
-        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-        return resp
+    spa.install(app)  # last: the web app's index.html fallback never shadows an API route
 
     return app

@@ -1,0 +1,768 @@
+// The app's controller: owns the state objects, runs the actions components call, and applies
+// realtime events.  It talks to the server only through Api (the generated client) and
+// RealtimeConnection; the rules it applies (page merging, unread math, typing, drafts) live in
+// plain TypeScript under lib/logic.
+import { Api, realtimeUrl } from '../api/api';
+import { ApiError, type Message, type User } from '../api/client';
+import {
+  type CursorStore,
+  type Environment,
+  LocalCursorStore,
+  RealtimeConnection,
+  type SocketLike,
+  browserSocket,
+  type WireEvent,
+} from '../realtime/connection';
+import { Drafts, type DraftStorage } from '../logic/drafts';
+import { addPending, markFailed, markSending, newNonce, removePending, settle } from '../logic/pending';
+import { type Route, findByRef, formatRoute, parseRoute } from '../logic/router';
+import {
+  addLive,
+  applyPage,
+  firstUnreadIndex,
+  needsCatchUp,
+  newestSeq,
+  oldestSeq,
+  seqOf,
+} from '../logic/timeline';
+import { Throttle, TypingTracker, typingText } from '../logic/typing';
+import { fromChannel, markRead, onMessage } from '../logic/unread';
+import { RealtimeState } from './realtime.svelte';
+import { SessionState } from './session.svelte';
+import { ThemeState } from './theme.svelte';
+import { TimelineState } from './timeline.svelte';
+import { UiState } from './ui.svelte';
+import { WorkspaceState } from './workspace.svelte';
+
+export const DEV_EMAIL = 'local@clickclack.chat';
+const PAGE = 50;
+
+export interface ChatDeps {
+  api: Api;
+  storage: DraftStorage;
+  location: { protocol: string; host: string; hostname: string; pathname: string; search: string };
+  history?: { pushState(data: unknown, unused: string, url: string): void; replaceState(data: unknown, unused: string, url: string): void };
+  openSocket?: (url: string) => SocketLike;
+  env?: Environment | null;
+  isVisible?: () => boolean;
+  now?: () => number;
+  cursorStore?: (userId: string) => CursorStore;
+}
+
+export class Chat {
+  readonly session = new SessionState();
+  readonly ws = new WorkspaceState();
+  readonly timeline = new TimelineState();
+  readonly rt = new RealtimeState();
+  readonly ui = new UiState();
+  readonly theme = new ThemeState();
+  route = $state<Route>({ name: 'home' });
+  /** Whether the open timeline is scrolled to its newest message (set by the view). */
+  atBottom = $state(true);
+
+  #d: ChatDeps;
+  #api: Api;
+  #conn: RealtimeConnection | null = null;
+  #drafts: Drafts | null = null;
+  #typing = new TypingTracker();
+  #throttle = new Throttle();
+  #typingTimer: ReturnType<typeof setTimeout> | null = null;
+  #workspaceGen = 0;
+
+  constructor(deps: ChatDeps) {
+    this.#d = deps;
+    this.#api = deps.api;
+  }
+
+  get isLoopback(): boolean {
+    const h = this.#d.location.hostname;
+    return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || h === '::1' || /^127\./.test(h);
+  }
+
+  #now(): number {
+    return (this.#d.now ?? Date.now)();
+  }
+
+  #visible(): boolean {
+    return this.#d.isVisible?.() ?? true;
+  }
+
+  #get(key: string): string | null {
+    try {
+      return this.#d.storage.getItem(key);
+    } catch {
+      return null;
+    }
+  }
+
+  #put(key: string, value: string): void {
+    try {
+      this.#d.storage.setItem(key, value);
+    } catch {
+      /* ignore */
+    }
+  }
+
+  // --- routing -------------------------------------------------------------------------------
+
+  navigate(route: Route, replace = false): void {
+    this.route = route;
+    const url = formatRoute(route);
+    const h = this.#d.history;
+    if (!h) return;
+    if (replace) h.replaceState(null, '', url);
+    else h.pushState(null, '', url);
+  }
+
+  /** Back/forward buttons. */
+  async onPopState(pathname: string, search: string): Promise<void> {
+    const route = parseRoute(pathname, search);
+    this.route = route;
+    if (this.session.status !== 'signed-in') return;
+    if (route.name === 'channel' || route.name === 'workspace') {
+      const w = findByRef(this.ws.list, route.workspace);
+      if (!w) return;
+      if (w.id !== this.ws.currentId) await this.openWorkspace(w.id, route.name === 'channel' ? route.channel : null, false);
+      else if (route.name === 'channel') {
+        const c = findByRef(this.ws.channels, route.channel);
+        if (c) await this.openChannel(c.id, false);
+      }
+    }
+  }
+
+  // --- session ------------------------------------------------------------------------------
+
+  async boot(): Promise<void> {
+    this.route = parseRoute(this.#d.location.pathname, this.#d.location.search);
+    if (this.route.name === 'login') {
+      // The sign-in page, always (also to switch accounts); a magic link is consumed at once.
+      if (this.route.magicToken) await this.consumeMagicLink(this.route.magicToken);
+      else this.session.status = 'signed-out';
+      return;
+    }
+    await this.#loadMe();
+  }
+
+  async #loadMe(): Promise<void> {
+    this.session.status = 'loading';
+    try {
+      const me = await this.#api.me();
+      await this.#signedIn(me);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.#signedOut('');
+      else {
+        this.session.status = 'unreachable';
+        this.session.error = errorText(err);
+      }
+    }
+  }
+
+  retryBoot(): Promise<void> {
+    return this.#loadMe();
+  }
+
+  async #signedIn(me: User): Promise<void> {
+    this.session.me = me;
+    this.session.error = '';
+    this.session.notice = '';
+    this.session.status = 'signed-in';
+    this.ws.rememberUsers([me]);
+    this.#drafts = new Drafts(this.#d.storage, me.id);
+    if (this.route.name === 'login') this.navigate({ name: 'home' }, true);
+    await this.reloadWorkspaces(true);
+  }
+
+  #signedOut(message: string): void {
+    this.#stopRealtime();
+    this.session.status = 'signed-out';
+    this.session.me = null;
+    this.session.error = message;
+    this.ws.list = [];
+    this.ws.listLoaded = false;
+    this.ws.channels = [];
+    this.ws.currentId = null;
+    this.ws.currentChannelId = null;
+    this.timeline.reset();
+  }
+
+  /** Email a sign-in link.  A dev-bootstrap server on loopback answers with the token itself, so
+   *  the link is consumed at once (one click). */
+  async requestMagicLink(email: string, displayName = ''): Promise<void> {
+    this.session.busy = true;
+    this.session.error = '';
+    this.session.notice = '';
+    try {
+      const { token } = await this.#api.requestMagicLink(email.trim(), displayName.trim());
+      if (token) await this.consumeMagicLink(token);
+      else this.session.notice = `If ${email.trim()} may sign in here, a sign-in link is on its way. Open it in this browser.`;
+    } catch (err) {
+      this.session.error =
+        err instanceof ApiError && err.status === 501
+          ? 'This server does not send sign-in links. Ask an operator for one (clickclack admin magic-link create).'
+          : errorText(err);
+    } finally {
+      this.session.busy = false;
+    }
+  }
+
+  signInLocally(): Promise<void> {
+    return this.requestMagicLink(DEV_EMAIL);
+  }
+
+  async consumeMagicLink(token: string): Promise<void> {
+    this.session.busy = true;
+    this.session.error = '';
+    try {
+      const me = await this.#api.consumeMagicLink(token);
+      this.navigate({ name: 'home' }, true);
+      await this.#signedIn(me);
+    } catch (err) {
+      this.navigate({ name: 'login', magicToken: null }, true);
+      this.session.status = 'signed-out';
+      this.session.error =
+        err instanceof ApiError && err.status === 400
+          ? 'That sign-in link is invalid, used or expired. Ask for a new one.'
+          : errorText(err);
+    } finally {
+      this.session.busy = false;
+    }
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await this.#api.logout();
+    } catch {
+      /* the cookie is cleared anyway when the server answers; offline: forget locally */
+    }
+    this.#signedOut('');
+    this.session.notice = 'You are signed out.';
+    this.navigate({ name: 'login', magicToken: null });
+  }
+
+  /** Any 401 from the API means the session is gone. */
+  #guard(err: unknown): void {
+    if (err instanceof ApiError && err.status === 401) {
+      this.#signedOut('Your session has ended. Sign in again.');
+      this.navigate({ name: 'login', magicToken: null }, true);
+    }
+  }
+
+  // --- workspaces -----------------------------------------------------------------------------
+
+  async reloadWorkspaces(open = false): Promise<void> {
+    try {
+      this.ws.list = await this.#api.workspaces();
+      this.ws.listLoaded = true;
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+      return;
+    }
+    if (!open && this.ws.list.some((w) => w.id === this.ws.currentId)) return;
+    const me = this.session.me;
+    const r = this.route;
+    const wanted =
+      (r.name === 'workspace' || r.name === 'channel' ? findByRef(this.ws.list, r.workspace) : undefined) ??
+      this.ws.list.find((w) => me && w.id === this.#get(`clickclack:last-workspace:${me.id}`)) ??
+      this.ws.list[0];
+    if (!wanted) {
+      this.#stopRealtime();
+      this.ws.currentId = null;
+      return;
+    }
+    await this.openWorkspace(wanted.id, r.name === 'channel' ? r.channel : null, false);
+  }
+
+  async createWorkspace(name: string): Promise<boolean> {
+    try {
+      const w = await this.#api.createWorkspace(name.trim());
+      this.ws.list = [...this.ws.list, w];
+      await this.openWorkspace(w.id, null);
+      return true;
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+      return false;
+    }
+  }
+
+  async openWorkspace(workspaceId: string, channelRef: string | null = null, push = true): Promise<void> {
+    const me = this.session.me;
+    if (!me) return;
+    const gen = ++this.#workspaceGen;
+    this.#stopRealtime();
+    this.ws.currentId = workspaceId;
+    this.ws.channels = [];
+    this.ws.channelsLoaded = false;
+    this.ws.unread = {};
+    this.ws.currentChannelId = null;
+    this.timeline.reset();
+    this.ui.drawerOpen = false;
+    this.#put(`clickclack:last-workspace:${me.id}`, workspaceId);
+    this.#wantedChannel = channelRef;
+    this.#pushRoute = push;
+    const conn = new RealtimeConnection({
+      workspaceId,
+      url: (ws, after) => realtimeUrl(this.#d.location, ws, after),
+      openSocket: this.#d.openSocket ?? browserSocket,
+      fetchTail: () => this.#api.tailCursor(workspaceId),
+      resync: () => this.#reloadWorkspace(workspaceId, gen),
+      apply: (e) => this.applyEvent(e),
+      cursors: (this.#d.cursorStore ?? ((u) => new LocalCursorStore(this.#d.storage, u)))(me.id),
+      env: this.#d.env ?? null,
+      onState: (state, info) => {
+        if (gen !== this.#workspaceGen) return;
+        this.rt.state = state;
+        this.rt.attempt = info.attempt;
+        this.rt.retryInMs = info.retryInMs ?? 0;
+        if (state === 'denied') void this.#onDenied();
+      },
+      onError: (err) => this.#guard(err),
+    });
+    this.#conn = conn;
+    await conn.start();
+  }
+
+  #wantedChannel: string | null = null;
+  #pushRoute = false;
+
+  /** (Re)load the workspace's REST state: channels, unread counts and the open timeline.  Run
+   *  at start and after a 4001 resync. */
+  async #reloadWorkspace(workspaceId: string, gen: number): Promise<void> {
+    const channels = await this.#api.channels(workspaceId);
+    if (gen !== this.#workspaceGen) return;
+    this.#setChannels(channels);
+    void this.#loadMembers(workspaceId);
+    const wanted = this.#wantedChannel;
+    this.#wantedChannel = null;
+    const me = this.session.me;
+    const pick =
+      (wanted ? findByRef(channels, wanted) : undefined) ??
+      channels.find((c) => c.id === this.ws.currentChannelId) ??
+      channels.find((c) => me && c.id === this.#get(`clickclack:last-channel:${me.id}:${workspaceId}`)) ??
+      channels.find((c) => c.name === 'general') ??
+      channels[0];
+    const reopen = pick && pick.id === this.ws.currentChannelId;
+    this.timeline.reset();
+    if (pick) await this.openChannel(pick.id, this.#pushRoute && !reopen, reopen);
+    else this.ws.currentChannelId = null;
+    this.#pushRoute = false;
+  }
+
+  #setChannels(channels: typeof this.ws.channels): void {
+    this.ws.channels = channels;
+    this.ws.channelsLoaded = true;
+    const unread: typeof this.ws.unread = {};
+    for (const c of channels) unread[c.id] = fromChannel(c, 0);
+    this.ws.unread = unread;
+  }
+
+  async reloadChannels(): Promise<void> {
+    const id = this.ws.currentId;
+    if (!id) return;
+    const channels = await this.#api.channels(id);
+    if (id !== this.ws.currentId) return;
+    const old = this.ws.unread;
+    this.ws.channels = channels;
+    const unread: typeof this.ws.unread = {};
+    for (const c of channels) {
+      const fresh = fromChannel(c, 0);
+      const prev = old[c.id];
+      // Keep what live events already told us if it is newer than the list.
+      unread[c.id] = prev && prev.lastSeq > fresh.lastSeq ? prev : fresh;
+    }
+    this.ws.unread = unread;
+  }
+
+  #lookedUp = new Set<string>();
+
+  async #loadMembers(workspaceId: string): Promise<void> {
+    try {
+      const users = await this.#api.members(workspaceId);
+      if (workspaceId === this.ws.currentId) this.ws.rememberUsers(users);
+    } catch {
+      /* names fall back to "Someone" */
+    }
+  }
+
+  async #onDenied(): Promise<void> {
+    try {
+      await this.#api.me();
+    } catch (err) {
+      this.#guard(err);
+      return;
+    }
+    await this.reloadWorkspaces(true);
+  }
+
+  #stopRealtime(): void {
+    this.#conn?.stop();
+    this.#conn = null;
+    this.rt.state = 'idle';
+  }
+
+  /** Reconnect the realtime feed now (e.g. a "retry now" button). */
+  reconnect(): void {
+    this.#conn?.reconnectNow();
+  }
+
+  // --- channels -------------------------------------------------------------------------------
+
+  async createChannel(name: string): Promise<boolean> {
+    const wsId = this.ws.currentId;
+    if (!wsId) return false;
+    try {
+      const c = await this.#api.createChannel(wsId, name);
+      if (!this.ws.channels.some((x) => x.id === c.id)) {
+        this.ws.channels = [...this.ws.channels, c].sort((a, b) => a.name.localeCompare(b.name));
+        this.ws.unread = { ...this.ws.unread, [c.id]: fromChannel(c, 0) };
+      }
+      await this.openChannel(c.id);
+      return true;
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+      return false;
+    }
+  }
+
+  async openChannel(channelId: string, push = true, reload = false): Promise<void> {
+    const ws = this.ws.current;
+    const channel = this.ws.channels.find((c) => c.id === channelId);
+    if (!ws || !channel) return;
+    const switching = this.ws.currentChannelId !== channelId;
+    this.ws.currentChannelId = channelId;
+    this.ui.drawerOpen = false;
+    this.timeline.loadError = '';
+    const me = this.session.me;
+    if (me) this.#put(`clickclack:last-channel:${me.id}:${ws.id}`, channelId);
+    const route: Route = { name: 'channel', workspace: ws.route_id, channel: channel.route_id };
+    if (push) this.navigate(route);
+    else this.navigate(route, true);
+    const unread = this.ws.unread[channelId];
+    if (switching || reload || this.timeline.dividerAfter[channelId] === undefined) {
+      this.timeline.dividerAfter = { ...this.timeline.dividerAfter, [channelId]: unread?.readSeq ?? 0 };
+    }
+    const t = this.timeline.get(channelId);
+    try {
+      if (!t.loaded || reload) await this.#loadLatest(channelId);
+      else if (!t.hasNewer && unread && (newestSeq(t) ?? 0) < unread.lastSeq) await this.#fetchNewer(channelId);
+    } catch (err) {
+      this.#guard(err);
+      this.timeline.loadError = errorText(err);
+      return;
+    }
+    if (this.ws.currentChannelId !== channelId) return;
+    const after = this.timeline.dividerAfter[channelId] ?? 0;
+    const tl = this.timeline.get(channelId);
+    const hasUnreadInWindow = firstUnreadIndex(tl.messages, after, me?.id ?? null) >= 0;
+    this.timeline.requestScroll(channelId, hasUnreadInWindow ? { kind: 'unread' } : { kind: 'bottom' });
+    this.ui.announcement = `#${channel.name}${unread && unread.unread ? `, ${unread.unread} unread` : ''}`;
+    this.#markReadIfViewing(channelId);
+  }
+
+  async #loadLatest(channelId: string): Promise<void> {
+    const page = await this.#api.messages(channelId, { mode: 'latest' }, PAGE);
+    this.#absorb(channelId, page.messages);
+    this.timeline.set(channelId, applyPage(this.timeline.get(channelId), page, 'latest'));
+  }
+
+  /** Fetch everything after the newest loaded message (a few pages at most; beyond that the
+   *  window is left "not live" and the person pages forward). */
+  async #fetchNewer(channelId: string): Promise<void> {
+    for (let i = 0; i < 4; i++) {
+      const t = this.timeline.get(channelId);
+      const after = newestSeq(t);
+      if (after === null) return this.#loadLatest(channelId);
+      const page = await this.#api.messages(channelId, { after_seq: after }, PAGE);
+      this.#absorb(channelId, page.messages);
+      this.timeline.set(channelId, applyPage(this.timeline.get(channelId), page, 'after'));
+      if (!page.has_newer) return;
+    }
+  }
+
+  #absorb(channelId: string, messages: Message[]): void {
+    this.ws.rememberUsers(messages.map((m) => m.author));
+    const pending = this.timeline.pendingFor(channelId);
+    if (pending.length) this.timeline.setPending(channelId, settle(pending, messages));
+  }
+
+  async loadOlder(): Promise<void> {
+    const id = this.ws.currentChannelId;
+    if (!id || this.timeline.loadingOlder) return;
+    const t = this.timeline.get(id);
+    const before = oldestSeq(t);
+    if (!t.hasOlder || before === null) return;
+    this.timeline.loadingOlder = true;
+    try {
+      const page = await this.#api.messages(id, { before_seq: before }, PAGE);
+      this.#absorb(id, page.messages);
+      this.timeline.set(id, applyPage(this.timeline.get(id), page, 'before'));
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+    } finally {
+      this.timeline.loadingOlder = false;
+    }
+  }
+
+  async loadNewer(): Promise<void> {
+    const id = this.ws.currentChannelId;
+    if (!id || this.timeline.loadingNewer) return;
+    const t = this.timeline.get(id);
+    const after = newestSeq(t);
+    if (!t.hasNewer || after === null) return;
+    this.timeline.loadingNewer = true;
+    try {
+      const page = await this.#api.messages(id, { after_seq: after }, PAGE);
+      this.#absorb(id, page.messages);
+      this.timeline.set(id, applyPage(this.timeline.get(id), page, 'after'));
+      this.#markReadIfViewing(id);
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+    } finally {
+      this.timeline.loadingNewer = false;
+    }
+  }
+
+  async jumpToLatest(): Promise<void> {
+    const id = this.ws.currentChannelId;
+    if (!id) return;
+    if (this.timeline.get(id).hasNewer) {
+      try {
+        await this.#loadLatest(id);
+      } catch (err) {
+        this.#guard(err);
+        this.ui.toast = errorText(err);
+        return;
+      }
+    }
+    this.timeline.requestScroll(id, { kind: 'bottom' });
+    this.#markReadIfViewing(id);
+  }
+
+  async jumpToFirstUnread(): Promise<void> {
+    const id = this.ws.currentChannelId;
+    if (!id) return;
+    const after = this.timeline.dividerAfter[id] ?? 0;
+    const t = this.timeline.get(id);
+    const first = oldestSeq(t);
+    if (first === null || first > after + 1) {
+      try {
+        const page = await this.#api.messages(id, { around_seq: after + 1 }, PAGE);
+        this.#absorb(id, page.messages);
+        this.timeline.set(id, applyPage(t, page, 'around'));
+      } catch (err) {
+        this.#guard(err);
+        this.ui.toast = errorText(err);
+        return;
+      }
+    }
+    this.timeline.requestScroll(id, { kind: 'unread' });
+  }
+
+  /** Esc: everything in the open channel is read; the divider goes away. */
+  markCurrentRead(): void {
+    const id = this.ws.currentChannelId;
+    if (!id) return;
+    const u = this.ws.unread[id];
+    if (u) this.timeline.dividerAfter = { ...this.timeline.dividerAfter, [id]: u.lastSeq };
+    this.#markRead(id);
+  }
+
+  #markReadIfViewing(channelId: string): void {
+    if (channelId !== this.ws.currentChannelId || !this.#visible()) return;
+    const t = this.timeline.get(channelId);
+    if (!t.loaded || t.hasNewer) return;
+    this.#markRead(channelId);
+  }
+
+  /** The view reports scroll position; reaching the bottom of a live window reads it. */
+  setAtBottom(atBottom: boolean): void {
+    this.atBottom = atBottom;
+    if (atBottom && this.ws.currentChannelId) this.#markReadIfViewing(this.ws.currentChannelId);
+  }
+
+  /** The tab came back into view. */
+  onVisible(): void {
+    if (this.ws.currentChannelId && this.atBottom) this.#markReadIfViewing(this.ws.currentChannelId);
+  }
+
+  #markRead(channelId: string): void {
+    const u = this.ws.unread[channelId];
+    if (!u) return;
+    const next = markRead(u);
+    if (next === u && u.readSeq >= u.lastSeq) return;
+    this.ws.unread = { ...this.ws.unread, [channelId]: next };
+    if (next.readSeq > 0) {
+      void this.#api.markChannelRead(channelId, next.readSeq).catch((err) => this.#guard(err));
+    }
+  }
+
+  unreadDividerAfter(channelId: string | null): number | null {
+    if (!channelId) return null;
+    return this.timeline.dividerAfter[channelId] ?? null;
+  }
+
+  // --- composer -------------------------------------------------------------------------------
+
+  draft(channelId: string): string {
+    return this.#drafts?.get(channelId) ?? '';
+  }
+
+  saveDraft(channelId: string, text: string): void {
+    this.#drafts?.set(channelId, text);
+  }
+
+  async send(channelId: string, text: string): Promise<void> {
+    const body = text.trim();
+    if (!body) return;
+    const nonce = newNonce();
+    this.timeline.setPending(
+      channelId,
+      addPending(this.timeline.pendingFor(channelId), {
+        nonce, channelId, body, createdAt: new Date(this.#now()).toISOString(), status: 'sending',
+      }),
+    );
+    this.#drafts?.clear(channelId);
+    this.#throttle.reset(channelId);
+    this.timeline.requestScroll(channelId, { kind: 'bottom' });
+    await this.#post(channelId, body, nonce);
+  }
+
+  async retry(channelId: string, nonce: string): Promise<void> {
+    const p = this.timeline.pendingFor(channelId).find((x) => x.nonce === nonce);
+    if (!p) return;
+    this.timeline.setPending(channelId, markSending(this.timeline.pendingFor(channelId), nonce));
+    await this.#post(channelId, p.body, nonce);
+  }
+
+  discard(channelId: string, nonce: string): void {
+    this.timeline.setPending(channelId, removePending(this.timeline.pendingFor(channelId), nonce));
+  }
+
+  async #post(channelId: string, body: string, nonce: string): Promise<void> {
+    let message: Message;
+    try {
+      message = await this.#api.postMessage(channelId, body, nonce);
+    } catch (err) {
+      this.#guard(err);
+      this.timeline.setPending(channelId, markFailed(this.timeline.pendingFor(channelId), nonce, errorText(err)));
+      return;
+    }
+    this.#absorb(channelId, [message]);
+    this.timeline.setPending(channelId, removePending(this.timeline.pendingFor(channelId), nonce));
+    const t = this.timeline.get(channelId);
+    if (t.loaded && !t.hasNewer) this.timeline.set(channelId, addLive(t, message));
+    const u = this.ws.unread[channelId];
+    if (u && message.channel_seq != null) {
+      this.ws.unread = { ...this.ws.unread, [channelId]: onMessage(u, message.channel_seq, true) };
+    }
+    if (channelId === this.ws.currentChannelId) {
+      this.timeline.requestScroll(channelId, { kind: 'bottom' });
+      this.#markReadIfViewing(channelId);
+    }
+  }
+
+  /** Called on input in the composer: tells others you are typing (throttled). */
+  typed(channelId: string): void {
+    const wsId = this.ws.currentId;
+    if (!wsId || !this.#throttle.ready(channelId, this.#now())) return;
+    void this.#api.ephemeral(wsId, 'typing.started', channelId).catch(() => undefined);
+  }
+
+  typingLine(channelId: string | null): string {
+    void this.rt.typingVersion; // reactive dependency
+    if (!channelId) return '';
+    const ids = this.#typing.active(channelId, this.#now(), this.session.me?.id ?? null);
+    return typingText(ids.map((id) => this.ws.users[id]?.display_name || 'Someone'));
+  }
+
+  #touchTyping(): void {
+    this.rt.typingVersion++;
+    if (this.#typingTimer) clearTimeout(this.#typingTimer);
+    const next = this.#typing.nextExpiry();
+    if (next !== null) {
+      this.#typingTimer = setTimeout(() => this.#touchTyping(), Math.max(50, next - this.#now() + 20));
+    }
+  }
+
+  // --- realtime events ------------------------------------------------------------------------
+
+  /** Apply one event (idempotent: replays must not change the result). */
+  async applyEvent(e: WireEvent): Promise<void> {
+    if (e.workspace_id !== this.ws.currentId) return;
+    const p = (e.payload ?? {}) as Record<string, unknown>;
+    const channelId = e.channel_id ?? (typeof p.channel_id === 'string' ? p.channel_id : null);
+    switch (e.type) {
+      case 'message.created': {
+        if (!channelId) return; // DMs: not in this client yet
+        if (!this.ws.channels.some((c) => c.id === channelId)) await this.reloadChannels();
+        const author = typeof p.author_id === 'string' ? p.author_id : '';
+        const byMe = author === this.session.me?.id;
+        this.#typing.stopped(channelId, author);
+        this.#touchTyping();
+        const u = this.ws.unread[channelId];
+        if (u && e.seq != null) this.ws.unread = { ...this.ws.unread, [channelId]: onMessage(u, e.seq, byMe) };
+        const t = this.timeline.get(channelId);
+        if (t.loaded && needsCatchUp(t, e.seq)) {
+          await this.#fetchNewer(channelId);
+          if (channelId === this.ws.currentChannelId && this.atBottom) this.#markReadIfViewing(channelId);
+        }
+        return;
+      }
+      case 'message.updated':
+      case 'message.deleted': {
+        if (!channelId || e.seq == null) return; // replies: threads are not in this client yet
+        const t = this.timeline.get(channelId);
+        const id = typeof p.message_id === 'string' ? p.message_id : '';
+        if (!t.messages.some((m) => m.id === id)) return;
+        const page = await this.#api.messages(channelId, { around_seq: e.seq }, 1);
+        const fresh = page.messages.filter((m) => seqOf(m) === e.seq);
+        const cur = this.timeline.get(channelId);
+        this.timeline.set(channelId, {
+          ...cur,
+          messages: cur.messages.map((m) => fresh.find((f) => f.id === m.id) ?? m),
+        });
+        return;
+      }
+      case 'channel.created':
+      case 'channel.updated':
+        await this.reloadChannels();
+        return;
+      case 'channel.read': {
+        if (!channelId || p.user_id !== this.session.me?.id || e.seq == null) return;
+        const u = this.ws.unread[channelId];
+        if (u) this.ws.unread = { ...this.ws.unread, [channelId]: markRead(u, e.seq) };
+        return;
+      }
+      case 'typing.started':
+      case 'typing.stopped': {
+        const user = typeof p.user_id === 'string' ? p.user_id : '';
+        if (!channelId || !user) return;
+        if (e.type === 'typing.started') {
+          this.#typing.started(channelId, user, this.#now());
+          if (!this.ws.users[user] && !this.#lookedUp.has(user) && this.ws.currentId) {
+            this.#lookedUp.add(user); // a newcomer: refresh the directory once for them
+            void this.#loadMembers(this.ws.currentId);
+          }
+        }
+        else this.#typing.stopped(channelId, user);
+        this.#touchTyping();
+        return;
+      }
+      case 'workspace.updated':
+        await this.reloadWorkspaces();
+        return;
+      default:
+        return; // threads, reactions, pins, DMs, presence: see state/seams.ts
+    }
+  }
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return 'Something went wrong.';
+}
