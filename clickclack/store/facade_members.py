@@ -82,3 +82,8 @@ class MembersFacade(StoreBase):
                                 workspace_ref: str | None = None) -> str:
         return await self._write(workspaces.admin_create_user, display_name, email,
                                  workspace_ref)
+
+    async def admin_prune_events(self, workspace_ref: str, before: str,
+                                 keep_latest: int | None = None) -> tuple[str, int]:
+        """(workspace_id, events deleted)."""
+        return await self._write(workspaces.prune_events, workspace_ref, before, keep_latest)

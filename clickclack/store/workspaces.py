@@ -485,3 +485,18 @@ def admin_create_user(tx: Tx, display_name: str, email: str,
     if workspace_id is not None:
         add_member(tx, workspace_id, user.id, "member")
     return user.id
+
+
+def prune_events(tx: Tx, workspace_ref: str, before: str, keep_latest: int | None = None
+                 ) -> tuple[str, int]:
+    """Operator ``admin events prune``: delete a workspace's events created before ``before``
+    (RFC 3339), sparing the ``keep_latest`` newest.  A client whose cursor is pruned gets the
+    usual 4001 and takes a fresh tail.  Returns (workspace_id, events deleted)."""
+    workspace_id = resolve_workspace(tx.conn, workspace_ref)
+    sql = "DELETE FROM events WHERE workspace_id = ? AND created_at < ?"
+    params: list[Any] = [workspace_id, before]
+    if keep_latest is not None and keep_latest > 0:
+        sql += (" AND cursor NOT IN (SELECT cursor FROM events WHERE workspace_id = ?"
+                " ORDER BY cursor DESC LIMIT ?)")
+        params += [workspace_id, keep_latest]
+    return workspace_id, tx.execute(sql, params).rowcount
