@@ -23,6 +23,8 @@ from clickclack.ratelimit import LIMITS, parse_rate
 KiB = 1024
 MiB = 1024 * KiB
 SECONDS = 1.0
+# "--addr :8080" (empty host) explicitly asks for every interface; the default is 127.0.0.1.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104  # nosec B104
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +164,9 @@ class Config:
     rate_magic_request_ip: str = "20/1m"
     rate_magic_request_email: str = "3/1m"
     rate_magic_consume_ip: str = "30/1m"
-    rate_password_login_ip: str = "20/1m"
-    rate_password_failures: str = "5/15m"
-    rate_password_change_failures: str = "5/15m"
+    rate_password_login_ip: str = "20/1m"  # noqa: S105 (a rate, not a secret)
+    rate_password_failures: str = "5/15m"  # noqa: S105 (a rate, not a secret)
+    rate_password_change_failures: str = "5/15m"  # noqa: S105 (a rate, not a secret)
     rate_messages: str = "40/2s"
     rate_ephemeral: str = "20/2s"
     upload_max_bytes: int = 64 * MiB
@@ -213,7 +215,7 @@ class Config:
         host, sep, port = self.addr.rpartition(":")
         if not sep or not port.isdigit() or int(port) > 65535:
             raise ConfigError(f"addr must be host:port, not {self.addr!r}")
-        host = host.strip("[]") or "0.0.0.0"
+        host = host.strip("[]") or ALL_INTERFACES
         return host, int(port)
 
     def replace(self, **changes: Any) -> Config:

@@ -11,7 +11,7 @@ from quart import Response
 
 from clickclack.api.http import Ctx, encode, rate_limit
 from clickclack.api.messages import _PAGE_QUERY, page_query
-from clickclack.api.routing import QueryParam, int_param, route, str_param
+from clickclack.api.routing import NONCE_PATTERN, QueryParam, int_param, route, str_param
 from clickclack.errors import ValidationFailed
 from clickclack.store._rows import event_out
 from clickclack.store.conversation import PageQuery
@@ -96,8 +96,8 @@ async def channel_members(ctx: Ctx, channel_id: str) -> ChannelMembers:
 
 @route("POST", "/api/channels/{channel_id}/members", summary="Add a workspace member to a "
        "channel (private channels: by invitation of a member)", auth="user",
-       scope="channels:write", body=ChannelMemberIn, response=Ok, errors=(400, 401, 404, 409),
-       tags=("channels",))
+       scope="channels:write", body=ChannelMemberIn, response=Ok,
+       errors=(400, 401, 404, 409, 415), tags=("channels",))
 async def add_channel_member(ctx: Ctx, body: ChannelMemberIn, channel_id: str) -> Ok:
     await ctx.services.store.add_channel_member(ctx.me, channel_id, body.user_id)
     return Ok(ok=True)
@@ -134,7 +134,8 @@ _NONCE_HEADER = {"X-ClickClack-Message-Nonce": "supported"}
 @route("GET", "/api/messages/by-nonce", summary="The caller's message with a client nonce",
        auth="user", scope="messages:write", response=MessageOut, errors=(400, 401, 404, 409),
        tags=("messages",), query=(str_param("workspace_id", required=True, max_length=64),
-                                  str_param("nonce", required=True, max_length=128)))
+                                  str_param("nonce", required=True, max_length=128,
+                                            pattern=NONCE_PATTERN)))
 async def message_by_nonce(ctx: Ctx) -> Response:
     message = ctx.services.store.message_by_nonce(ctx.me, ctx.query["workspace_id"],
                                                   ctx.query["nonce"])

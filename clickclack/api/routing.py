@@ -94,6 +94,11 @@ def int_param(name: str, lo: int, hi: int, default: int | None = None, desc: str
     return QueryParam(name, schema, False, desc)
 
 
+# Nonces are free text without NUL (clickclack.store.conversation.clean_nonce enforces it;
+# declared here so the description states the bound, issue 9).
+NONCE_PATTERN = r"^[^\x00]*$"
+
+
 def str_param(name: str, *, required: bool = False, max_length: int = 200, desc: str = "",
               pattern: str | None = None) -> QueryParam:
     schema: dict[str, Any] = {"type": "string", "maxLength": max_length}

@@ -22,7 +22,7 @@ from quart_trio.wrappers.response import TrioFileBody
 from werkzeug.http import parse_options_header
 
 from clickclack.api.http import Ctx, encode
-from clickclack.api.routing import route, str_param
+from clickclack.api.routing import NONCE_PATTERN, route, str_param
 from clickclack.errors import (
     BadRequest,
     ClickclackError,
@@ -66,7 +66,8 @@ streaming.STREAMED_ROUTES[("POST", "/api/uploads")] = \
        "workspace_id) makes it idempotent: a replay answers 200 without reading the body",
        auth="user", scope="uploads:write", response=UploadOut, status=201,
        extra_responses={200: UploadOut},
-       query=(str_param("workspace_id", max_length=64), str_param("nonce", max_length=128)),
+       query=(str_param("workspace_id", max_length=64),
+              str_param("nonce", max_length=128, pattern=NONCE_PATTERN)),
        errors=(400, 401, 403, 404, 408, 409, 413, 415, 507), tags=("uploads",))
 async def create_upload(ctx: Ctx) -> Response:
     body = streaming.streamed_body(request)
@@ -286,7 +287,8 @@ class _Receiver:
 @route("GET", "/api/uploads/by-nonce", summary="Your upload with a client nonce", auth="user",
        scope="uploads:write", response=UploadOut, errors=(400, 401, 404, 409),
        tags=("uploads",), query=(str_param("workspace_id", required=True, max_length=64),
-                                 str_param("nonce", required=True, max_length=128)))
+                                 str_param("nonce", required=True, max_length=128,
+                                           pattern=NONCE_PATTERN)))
 async def upload_by_nonce(ctx: Ctx) -> Response:
     upload = ctx.services.store.upload_by_nonce(ctx.me, ctx.query["workspace_id"],
                                                 clean_nonce(ctx.query["nonce"]))

@@ -58,8 +58,8 @@ MAX_AVATAR_URL_CHARS = 2048
 SETUP_NONCE_MIN, SETUP_NONCE_MAX = 16, 128
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
 
-_TOKEN_COLS = (
-    "t.id, t.bot_user_id, t.workspace_id, t.owner_user_id, t.name, t.scopes_json,"
+_TOKEN_COLS = (  # column names, not a secret (S105)
+    "t.id, t.bot_user_id, t.workspace_id, t.owner_user_id, t.name, t.scopes_json,"  # noqa: S105
     " t.created_by, t.created_at, t.last_used_at, t.revoked_at"
 )
 

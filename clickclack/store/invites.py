@@ -30,7 +30,7 @@ from clickclack.types.members import (
     InviteWorkspace,
 )
 
-TOKEN_PREFIX = "cci"
+TOKEN_PREFIX = "cci"  # noqa: S105 (the public token prefix)
 MAX_ACTIVE_INVITES = 500  # usable invites per workspace
 
 _USABLE = " i.revoked_at IS NULL AND i.expires_at > ? AND i.uses < i.max_uses"

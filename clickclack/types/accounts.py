@@ -64,7 +64,10 @@ class NotificationSettingsPatch(In):
     """Omitted fields keep their value.  A key is required when notifications are enabled."""
 
     pushover_enabled: bool | None = None
-    pushover_user_key: Annotated[str, Meta(max_length=64)] | None = None
+    # The pattern is declared (issue 9: the description states every bound the handler
+    # enforces); the handler checks it after strip() and answers pushover_key_invalid.
+    pushover_user_key: Annotated[str, Meta(max_length=64, extra_json_schema={
+        "pattern": r"^\s*([A-Za-z0-9]{30})?\s*$"})] | None = None
 
 
 class AppearancePatch(In):
