@@ -6,6 +6,7 @@ local request only).  An invalid bearer never falls back to the cookie.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -20,7 +21,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 BEARER_SUBPROTOCOL = "clickclack.bearer."
 
 
+# The common spellings, answered without parsing (is_local runs on every dev-mode request).
+_LOOPBACK_FAST = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+@functools.lru_cache(maxsize=1024)
 def _is_loopback_host(host: str) -> bool:
+    if host in _LOOPBACK_FAST:
+        return True
     host = host.strip().lower()
     if host.startswith("["):
         host = host[1:].split("]", 1)[0]
@@ -61,11 +69,13 @@ def is_local(remote_addr: str | None, headers: Any) -> bool:
     if headers.get("Sec-Fetch-Site") not in (None, "same-origin", "none"):
         return False
     for name in ("X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host"):
+        if name not in headers:
+            continue
         for value in headers.getlist(name):
             for item in value.split(","):
                 if item.strip() and not _is_loopback_host(item.strip()):
                     return False
-    for value in headers.getlist("Forwarded"):
+    for value in headers.getlist("Forwarded") if "Forwarded" in headers else ():
         for part in value.replace(",", ";").split(";"):
             key, _, val = part.strip().partition("=")
             if key.lower() in ("for", "host") and not _is_loopback_host(val.strip('"')):

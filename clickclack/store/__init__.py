@@ -55,7 +55,13 @@ class Store(AccountsFacade, MembersFacade, BotsFacade, ConversationsFacade, Uplo
         return self._read(accounts.get_user, user_id)
 
     def first_user_id(self) -> str | None:
-        return self._read(accounts.first_user_id)
+        """The dev fallback's user.  Users are never deleted (bots are retired, not removed),
+        so once there is a first user it stays the first: read it once."""
+        first: str | None = getattr(self, "_first_user", None)
+        if first is None:
+            first = self._read(accounts.first_user_id)
+            self._first_user = first
+        return first
 
     def user_exists(self, user_id: str) -> bool:
         return self._read(lambda c: c.execute(
