@@ -65,3 +65,28 @@ class ServerProcess:
             self.proc.kill()
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+def early_answer_exchange(host: str, port: int, head: bytes, body: bytes) -> bytes:
+    """Headers, a pause (the server may answer before the body arrives), the body, then a second
+    request on the same keep-alive connection; returns everything read within a second.  A
+    stalled connection (reliability.md 0.6) shows as only one response."""
+    import socket
+    import time
+
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(head)
+        time.sleep(0.1)  # the pause is the point of the test, not synchronisation
+        s.sendall(body)
+        s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        s.settimeout(1.0)
+        got = b""
+        while b'{"status":"ok"}' not in got:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got

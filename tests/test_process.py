@@ -14,7 +14,7 @@ import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from tests.conftest import bootstrap_ids, tail_cursor
-from tests.process import ServerProcess
+from tests.process import ServerProcess, early_answer_exchange
 
 GRACEFUL = 2.0
 
@@ -142,25 +142,8 @@ async def test_early_answer_does_not_stall_a_keep_alive_connection(tmp_path, pat
             head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
 
-            def exchange() -> bytes:
-                with socket.create_connection((host, int(port)), timeout=5) as s:
-                    s.sendall(head.encode())
-                    time.sleep(0.1)  # the body arrives after the server could have answered
-                    s.sendall(body)
-                    s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-                    s.settimeout(1.0)
-                    got = b""
-                    while b'{"status":"ok"}' not in got:
-                        try:
-                            chunk = s.recv(65536)
-                        except TimeoutError:
-                            break
-                        if not chunk:
-                            break
-                        got += chunk
-                    return got
-
-            got = await trio.to_thread.run_sync(exchange)
+            got = await trio.to_thread.run_sync(
+                early_answer_exchange, host, int(port), head.encode(), body)
             assert got.count(b"HTTP/1.1 ") == 2, got
             assert b'{"status":"ok"}' in got
             p.signal(signal.SIGTERM)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import trio
 
-from tests.process import ServerProcess
+from tests.process import ServerProcess, early_answer_exchange
 from tests.test_uploads import BOUNDARY, CT, png_declaring, stored_files, upload, wait_until
 
 MiB = 1024 * 1024
@@ -98,27 +98,6 @@ async def test_streaming_keeps_memory_bounded_and_bombs_are_cheap(tmp_path, caps
         p.ensure_dead()
 
 
-def _exchange(host: str, port: int, head: bytes, body: bytes) -> bytes:
-    """Headers, a pause (the server may answer before the body), the body, then a second request
-    on the same connection; returns everything read within a second."""
-    with socket.create_connection((host, port), timeout=5) as s:
-        s.sendall(head)
-        time.sleep(0.1)
-        s.sendall(body)
-        s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-        s.settimeout(1.0)
-        got = b""
-        while b'{"status":"ok"}' not in got:
-            try:
-                chunk = s.recv(65536)
-            except TimeoutError:
-                break
-            if not chunk:
-                break
-            got += chunk
-        return got
-
-
 async def test_early_answers_do_not_stall_and_a_vanished_client_leaves_nothing(tmp_path):
     p = ServerProcess(tmp_path / "data", env=DEV)
     data = tmp_path / "data"
@@ -134,7 +113,8 @@ async def test_early_answers_do_not_stall_and_a_vanished_client_leaves_nothing(t
                 head = (f"POST /api/uploads{query} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}"
                         f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
                         f"Content-Length: {len(body)}\r\n\r\n").encode()
-                got = await trio.to_thread.run_sync(_exchange, host, int(port), head, body)
+                got = await trio.to_thread.run_sync(
+                    early_answer_exchange, host, int(port), head, body)
                 assert got.count(b"HTTP/1.1 ") == 2, got
                 assert b'{"status":"ok"}' in got
 
