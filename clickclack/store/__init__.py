@@ -123,9 +123,6 @@ class Store(AccountsFacade, MembersFacade, BotsFacade, ConversationsFacade, Uplo
     def list_channels(self, actor: Actor, workspace_id: str) -> list[Channel]:
         return self._read(workspaces.list_channels, actor, workspace_id)
 
-    def channel_workspace(self, actor: Actor, channel_id: str) -> str:
-        return str(self._read(access.channel_row, actor, channel_id)["workspace_id"])
-
     async def create_channel(self, actor: Actor, workspace_id: str, name: str,
                              display_title: str = "", kind: str = "public"
                              ) -> tuple[Channel, Event]:
