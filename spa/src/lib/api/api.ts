@@ -3,9 +3,12 @@
 import {
   type ApiClient,
   type Channel,
+  type DirectConversation,
   type Message,
   type MessagePage,
+  type ReactionSummary,
   type RealtimeEvent,
+  type ThreadPage,
   type User,
   type Workspace,
   unwrap,
@@ -17,7 +20,14 @@ export type PageQuery =
   | { after_seq: number }
   | { around_seq: number };
 
+export type ThreadQuery = { latest: true } | { before_seq: number } | { after_seq: number };
+
 export type EphemeralType = 'typing.started' | 'typing.stopped' | 'presence.changed';
+
+/** A conversation id is a channel (chn_…) or a direct conversation (dm_…). */
+export function isDm(conversationId: string): boolean {
+  return conversationId.startsWith('dm_');
+}
 
 export class Api {
   constructor(readonly client: ApiClient) {}
@@ -75,26 +85,110 @@ export class Api {
     return page.members.map((m) => m.user);
   }
 
-  // --- messages --------------------------------------------------------------------------
-  async messages(channelId: string, query: PageQuery, limit = 50): Promise<MessagePage> {
-    const params = { path: { channel_id: channelId }, query: { ...query, limit } };
+  // --- messages (a conversation is a channel or a DM: one code path) ------------------
+  async messages(conversationId: string, query: PageQuery, limit = 50): Promise<MessagePage> {
+    if (isDm(conversationId)) {
+      const params = { path: { conversation_id: conversationId }, query: { ...query, limit } };
+      return unwrap(this.client.GET('/api/dms/{conversation_id}/messages', { params }));
+    }
+    const params = { path: { channel_id: conversationId }, query: { ...query, limit } };
     return unwrap(this.client.GET('/api/channels/{channel_id}/messages', { params }));
   }
 
   /** Idempotent by nonce: retrying with the same nonce returns the same message (200). */
-  async postMessage(channelId: string, body: string, nonce: string): Promise<Message> {
-    const params = { path: { channel_id: channelId } };
-    return (
-      await unwrap(
-        this.client.POST('/api/channels/{channel_id}/messages', { params, body: { body, nonce } }),
-      )
-    ).message;
+  async postMessage(conversationId: string, body: string, nonce: string, uploadId?: string): Promise<Message> {
+    const payload = uploadId ? { body, nonce, upload_id: uploadId } : { body, nonce };
+    if (isDm(conversationId)) {
+      const params = { path: { conversation_id: conversationId } };
+      return (await unwrap(this.client.POST('/api/dms/{conversation_id}/messages', { params, body: payload }))).message;
+    }
+    const params = { path: { channel_id: conversationId } };
+    return (await unwrap(this.client.POST('/api/channels/{channel_id}/messages', { params, body: payload }))).message;
   }
 
   /** Move my read pointer forward (the server caps it and never moves it back). */
-  async markChannelRead(channelId: string, seq: number): Promise<void> {
-    const params = { path: { channel_id: channelId } };
+  async markRead(conversationId: string, seq: number): Promise<void> {
+    if (isDm(conversationId)) {
+      const params = { path: { conversation_id: conversationId } };
+      await unwrap(this.client.POST('/api/dms/{conversation_id}/read', { params, body: { seq } }));
+      return;
+    }
+    const params = { path: { channel_id: conversationId } };
     await unwrap(this.client.POST('/api/channels/{channel_id}/read', { params, body: { seq } }));
+  }
+
+  async message(messageId: string): Promise<Message> {
+    const params = { path: { message_id: messageId } };
+    return (await unwrap(this.client.GET('/api/messages/{message_id}', { params }))).message;
+  }
+
+  async editMessage(messageId: string, body: string): Promise<Message> {
+    const params = { path: { message_id: messageId } };
+    return (await unwrap(this.client.PATCH('/api/messages/{message_id}', { params, body: { body } }))).message;
+  }
+
+  async deleteMessage(messageId: string): Promise<Message> {
+    const params = { path: { message_id: messageId } };
+    return (await unwrap(this.client.DELETE('/api/messages/{message_id}', { params }))).message;
+  }
+
+  async attach(messageId: string, uploadId: string): Promise<void> {
+    const params = { path: { message_id: messageId } };
+    await unwrap(this.client.POST('/api/messages/{message_id}/attachments', { params, body: { upload_id: uploadId } }));
+  }
+
+  // --- threads ---------------------------------------------------------------------------
+  async thread(rootId: string, query: ThreadQuery, limit = 50): Promise<ThreadPage> {
+    const params = { path: { message_id: rootId }, query: { ...query, limit } };
+    return unwrap(this.client.GET('/api/messages/{message_id}/thread', { params }));
+  }
+
+  async reply(rootId: string, body: string, nonce: string): Promise<Message> {
+    const params = { path: { message_id: rootId } };
+    return (await unwrap(this.client.POST('/api/messages/{message_id}/thread/replies', { params, body: { body, nonce } })))
+      .message;
+  }
+
+  // --- reactions and pins ----------------------------------------------------------------
+  async react(messageId: string, emoji: string): Promise<ReactionSummary[]> {
+    const params = { path: { message_id: messageId } };
+    return (await unwrap(this.client.POST('/api/messages/{message_id}/reactions', { params, body: { emoji } }))).reactions;
+  }
+
+  async unreact(messageId: string, emoji: string): Promise<ReactionSummary[]> {
+    const params = { path: { message_id: messageId, emoji } };
+    return (await unwrap(this.client.DELETE('/api/messages/{message_id}/reactions/{emoji}', { params }))).reactions;
+  }
+
+  async pins(channelId: string): Promise<Message[]> {
+    const params = { path: { channel_id: channelId } };
+    return (await unwrap(this.client.GET('/api/channels/{channel_id}/pins', { params }))).messages;
+  }
+
+  async pin(channelId: string, messageId: string): Promise<void> {
+    const params = { path: { channel_id: channelId } };
+    await unwrap(this.client.POST('/api/channels/{channel_id}/pins', { params, body: { message_id: messageId } }));
+  }
+
+  async unpin(channelId: string, messageId: string): Promise<void> {
+    const params = { path: { channel_id: channelId, message_id: messageId } };
+    await unwrap(this.client.DELETE('/api/channels/{channel_id}/pins/{message_id}', { params }));
+  }
+
+  // --- direct messages -------------------------------------------------------------------
+  async dms(workspaceId: string): Promise<DirectConversation[]> {
+    const params = { query: { workspace_id: workspaceId } };
+    return (await unwrap(this.client.GET('/api/dms', { params }))).conversations;
+  }
+
+  async dm(conversationId: string): Promise<DirectConversation> {
+    const params = { path: { conversation_id: conversationId } };
+    return (await unwrap(this.client.GET('/api/dms/{conversation_id}', { params }))).conversation;
+  }
+
+  async createDm(workspaceId: string, memberIds: string[]): Promise<DirectConversation> {
+    const body = { workspace_id: workspaceId, member_ids: memberIds };
+    return (await unwrap(this.client.POST('/api/dms', { body }))).conversation;
   }
 
   // --- realtime --------------------------------------------------------------------------
@@ -105,8 +199,13 @@ export class Api {
     return page.tail_cursor ?? '';
   }
 
-  async ephemeral(workspaceId: string, type: EphemeralType, channelId: string): Promise<RealtimeEvent> {
-    const body = { workspace_id: workspaceId, type, channel_id: channelId };
+  /** Typing in a conversation, or presence (no conversation: workspace-wide). */
+  async ephemeral(
+    workspaceId: string, type: EphemeralType, conversationId: string | null, payload?: Record<string, string>,
+  ): Promise<RealtimeEvent> {
+    const target = !conversationId ? {} : isDm(conversationId)
+      ? { direct_conversation_id: conversationId } : { channel_id: conversationId };
+    const body = { workspace_id: workspaceId, type, ...target, ...(payload ? { payload: payload as Record<string, never> } : {}) };
     return (await unwrap(this.client.POST('/api/realtime/ephemeral', { body }))).event;
   }
 }

@@ -12,6 +12,11 @@ export type Message = Schemas['Message'];
 export type MessagePage = Schemas['MessagePage'];
 export type RealtimeEvent = Schemas['EventOut'];
 export type Problem = Schemas['Problem'];
+export type DirectConversation = Schemas['DirectConversation'];
+export type ReactionSummary = Schemas['ReactionSummary'];
+export type ThreadPage = Schemas['ThreadPage'];
+export type ThreadState = Schemas['ThreadState'];
+export type Upload = Schemas['Upload'];
 
 export type ApiClient = Client<paths>;
 

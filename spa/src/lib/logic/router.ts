@@ -3,13 +3,15 @@
 //   /login[?magic_token=…]    -> sign in (a magic link lands here and is consumed)
 //   /w/<workspace>            -> a workspace (its first channel)
 //   /w/<workspace>/c/<channel> -> a channel
+//   /w/<workspace>/d/<dm>      -> a direct conversation
 // <workspace> and <channel> are route ids (T…, C…) or internal ids (wsp_…, chn_…).
 
 export type Route =
   | { name: 'home' }
   | { name: 'login'; magicToken: string | null }
   | { name: 'workspace'; workspace: string }
-  | { name: 'channel'; workspace: string; channel: string };
+  | { name: 'channel'; workspace: string; channel: string }
+  | { name: 'dm'; workspace: string; dm: string };
 
 const SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -23,6 +25,8 @@ export function parseRoute(pathname: string, search = ''): Route {
     if (parts.length === 2) return { name: 'workspace', workspace: parts[1] };
     if (parts.length === 4 && parts[2] === 'c' && parts[3] && SEGMENT.test(parts[3]))
       return { name: 'channel', workspace: parts[1], channel: parts[3] };
+    if (parts.length === 4 && parts[2] === 'd' && parts[3] && SEGMENT.test(parts[3]))
+      return { name: 'dm', workspace: parts[1], dm: parts[3] };
   }
   return { name: 'home' };
 }
@@ -37,6 +41,8 @@ export function formatRoute(route: Route): string {
       return `/w/${encodeURIComponent(route.workspace)}`;
     case 'channel':
       return `/w/${encodeURIComponent(route.workspace)}/c/${encodeURIComponent(route.channel)}`;
+    case 'dm':
+      return `/w/${encodeURIComponent(route.workspace)}/d/${encodeURIComponent(route.dm)}`;
   }
 }
 

@@ -1,7 +1,7 @@
 // The keyboard layer: one global keydown handler maps keys to actions, respecting focus (a
 // shortcut that is a printable key never fires while you type in a field).
 
-export type ShortcutAction = 'switcher' | 'help' | 'escape' | 'focus-composer';
+export type ShortcutAction = 'switcher' | 'search' | 'help' | 'escape' | 'focus-composer';
 
 export interface KeyLike {
   key: string;
@@ -14,6 +14,7 @@ export interface KeyLike {
 
 export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: 'Ctrl/⌘ K', action: 'Jump to a channel' },
+  { keys: 'Ctrl/⌘ Shift F', action: 'Search messages' },
   { keys: 'Esc', action: 'Close a dialog or the menu; otherwise mark the channel read' },
   { keys: 'Enter', action: 'Send the message' },
   { keys: 'Shift Enter', action: 'New line in the message' },
@@ -25,6 +26,7 @@ export function matchShortcut(e: KeyLike, typingInField: boolean): ShortcutActio
   if (e.isComposing) return null;
   const mod = e.ctrlKey || e.metaKey;
   if (mod && !e.altKey && (e.key === 'k' || e.key === 'K')) return 'switcher';
+  if (mod && e.shiftKey && !e.altKey && (e.key === 'f' || e.key === 'F')) return 'search';
   if (e.key === 'Escape') return 'escape';
   if (typingInField || mod || e.altKey) return null;
   if (e.key === '?') return 'help';

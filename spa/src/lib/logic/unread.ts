@@ -12,11 +12,15 @@ export interface UnreadState {
   mentions: number;
 }
 
-export function fromChannel(c: Channel, localReadSeq: number): UnreadState {
+/** A channel or a DM from its list (the counters have the same names). */
+export type Counted = Pick<Channel, 'last_seq' | 'last_read_seq' | 'unread_count' | 'mention_count'>;
+
+export function fromChannel(c: Counted, localReadSeq: number): UnreadState {
   const serverRead = c.last_read_seq ?? 0;
   const readSeq = Math.min(Math.max(serverRead, localReadSeq), c.last_seq);
   const unread = readSeq > serverRead ? Math.max(0, c.last_seq - readSeq) : c.unread_count;
-  return { lastSeq: c.last_seq, readSeq, unread: Math.max(0, Math.min(unread, c.last_seq - readSeq)), mentions: 0 };
+  const count = Math.max(0, Math.min(unread, c.last_seq - readSeq));
+  return { lastSeq: c.last_seq, readSeq, unread: count, mentions: count > 0 ? Math.min(count, c.mention_count ?? 0) : 0 };
 }
 
 /** A new root message (from a live event).  Idempotent: an event replayed with a seq we have

@@ -2,8 +2,8 @@
 // realtime events.  It talks to the server only through Api (the generated client) and
 // RealtimeConnection; the rules it applies (page merging, unread math, typing, drafts) live in
 // plain TypeScript under lib/logic.
-import { Api, realtimeUrl } from '../api/api';
-import { ApiError, type Message, type User } from '../api/client';
+import { Api, isDm, realtimeUrl } from '../api/api';
+import { ApiError, type DirectConversation, type Message, type User } from '../api/client';
 import {
   type CursorStore,
   type Environment,
@@ -27,7 +27,14 @@ import {
 } from '../logic/timeline';
 import { Throttle, TypingTracker, typingText } from '../logic/typing';
 import { fromChannel, markRead, onMessage } from '../logic/unread';
+import { applyReaction, lastOwnMessage, replaceMessage, withReactions, withThreadState } from '../logic/messages';
+import { dmTitle, kindOf } from '../logic/conversation';
+import { canDelete, canEdit } from '../logic/permissions';
 import { RealtimeState } from './realtime.svelte';
+import { PresenceState } from './presence.svelte';
+import { ThreadView } from './thread.svelte';
+import { UploadQueue } from './uploads.svelte';
+import { startUpload } from '../api/uploads';
 import { SessionState } from './session.svelte';
 import { ThemeState } from './theme.svelte';
 import { TimelineState } from './timeline.svelte';
@@ -47,6 +54,7 @@ export interface ChatDeps {
   isVisible?: () => boolean;
   now?: () => number;
   cursorStore?: (userId: string) => CursorStore;
+  upload?: typeof startUpload;
 }
 
 export class Chat {
@@ -56,6 +64,8 @@ export class Chat {
   readonly rt = new RealtimeState();
   readonly ui = new UiState();
   readonly theme = new ThemeState();
+  readonly thread: ThreadView;
+  readonly presence: PresenceState;
   route = $state<Route>({ name: 'home' });
   /** Whether the open timeline is scrolled to its newest message (set by the view). */
   atBottom = $state(true);
@@ -72,6 +82,22 @@ export class Chat {
   constructor(deps: ChatDeps) {
     this.#d = deps;
     this.#api = deps.api;
+    this.thread = new ThreadView({
+      api: deps.api,
+      ui: this.ui,
+      remember: (users) => this.ws.rememberUsers(users),
+      fail: (err) => {
+        this.#guard(err);
+        return errorText(err);
+      },
+      spread: (state) => this.#mapEverywhere((list) => withThreadState(list, state)),
+    });
+    this.presence = new PresenceState({
+      api: deps.api,
+      now: () => this.#now(),
+      visible: () => this.#visible(),
+      meId: () => this.session.me?.id ?? null,
+    });
   }
 
   get isLoopback(): boolean {
@@ -119,13 +145,14 @@ export class Chat {
     const route = parseRoute(pathname, search);
     this.route = route;
     if (this.session.status !== 'signed-in') return;
-    if (route.name === 'channel' || route.name === 'workspace') {
+    if (route.name === 'channel' || route.name === 'workspace' || route.name === 'dm') {
       const w = findByRef(this.ws.list, route.workspace);
       if (!w) return;
-      if (w.id !== this.ws.currentId) await this.openWorkspace(w.id, route.name === 'channel' ? route.channel : null, false);
-      else if (route.name === 'channel') {
-        const c = findByRef(this.ws.channels, route.channel);
-        if (c) await this.openChannel(c.id, false);
+      const ref = route.name === 'channel' ? route.channel : route.name === 'dm' ? route.dm : null;
+      if (w.id !== this.ws.currentId) await this.openWorkspace(w.id, ref, false);
+      else if (ref) {
+        const c = findByRef(this.ws.channels, ref) ?? findByRef(this.ws.dms, ref);
+        if (c) await this.openConversation(c.id, false);
       }
     }
   }
@@ -180,8 +207,10 @@ export class Chat {
     this.ws.list = [];
     this.ws.listLoaded = false;
     this.ws.channels = [];
+    this.ws.dms = [];
     this.ws.currentId = null;
-    this.ws.currentChannelId = null;
+    this.ws.currentConvId = null;
+    this.ui.panel = null;
     this.timeline.reset();
   }
 
@@ -262,7 +291,7 @@ export class Chat {
     const me = this.session.me;
     const r = this.route;
     const wanted =
-      (r.name === 'workspace' || r.name === 'channel' ? findByRef(this.ws.list, r.workspace) : undefined) ??
+      (r.name === 'workspace' || r.name === 'channel' || r.name === 'dm' ? findByRef(this.ws.list, r.workspace) : undefined) ??
       this.ws.list.find((w) => me && w.id === this.#get(`clickclack:last-workspace:${me.id}`)) ??
       this.ws.list[0];
     if (!wanted) {
@@ -270,7 +299,7 @@ export class Chat {
       this.ws.currentId = null;
       return;
     }
-    await this.openWorkspace(wanted.id, r.name === 'channel' ? r.channel : null, false);
+    await this.openWorkspace(wanted.id, r.name === 'channel' ? r.channel : r.name === 'dm' ? r.dm : null, false);
   }
 
   async createWorkspace(name: string): Promise<boolean> {
@@ -294,8 +323,14 @@ export class Chat {
     this.ws.currentId = workspaceId;
     this.ws.channels = [];
     this.ws.channelsLoaded = false;
+    this.ws.dms = [];
+    this.ws.members = [];
+    this.ws.pinned = {};
     this.ws.unread = {};
-    this.ws.currentChannelId = null;
+    this.ws.currentConvId = null;
+    this.ui.panel = null;
+    this.ui.editingId = null;
+    this.thread.reset(null);
     this.timeline.reset();
     this.ui.drawerOpen = false;
     this.#put(`clickclack:last-workspace:${me.id}`, workspaceId);
@@ -315,6 +350,7 @@ export class Chat {
         this.rt.state = state;
         this.rt.attempt = info.attempt;
         this.rt.retryInMs = info.retryInMs ?? 0;
+        if (state === 'open') this.presence.connected(workspaceId);
         if (state === 'denied') void this.#onDenied();
       },
       onError: (err) => this.#guard(err),
@@ -329,23 +365,29 @@ export class Chat {
   /** (Re)load the workspace's REST state: channels, unread counts and the open timeline.  Run
    *  at start and after a 4001 resync. */
   async #reloadWorkspace(workspaceId: string, gen: number): Promise<void> {
-    const channels = await this.#api.channels(workspaceId);
+    const [channels, dms] = await Promise.all([
+      this.#api.channels(workspaceId),
+      this.#api.dms(workspaceId).catch(() => [] as DirectConversation[]),
+    ]);
     if (gen !== this.#workspaceGen) return;
     this.#setChannels(channels);
+    this.#setDms(dms);
     void this.#loadMembers(workspaceId);
     const wanted = this.#wantedChannel;
     this.#wantedChannel = null;
     const me = this.session.me;
     const pick =
-      (wanted ? findByRef(channels, wanted) : undefined) ??
-      channels.find((c) => c.id === this.ws.currentChannelId) ??
+      (wanted ? findByRef(channels, wanted) ?? findByRef(dms, wanted) : undefined) ??
+      channels.find((c) => c.id === this.ws.currentConvId) ??
+      dms.find((d) => d.id === this.ws.currentConvId) ??
       channels.find((c) => me && c.id === this.#get(`clickclack:last-channel:${me.id}:${workspaceId}`)) ??
       channels.find((c) => c.name === 'general') ??
       channels[0];
-    const reopen = pick && pick.id === this.ws.currentChannelId;
+    const reopen = pick && pick.id === this.ws.currentConvId;
     this.timeline.reset();
-    if (pick) await this.openChannel(pick.id, this.#pushRoute && !reopen, reopen);
-    else this.ws.currentChannelId = null;
+    if (this.thread.rootId) void this.thread.reload();
+    if (pick) await this.openConversation(pick.id, this.#pushRoute && !reopen, reopen);
+    else this.ws.currentConvId = null;
     this.#pushRoute = false;
   }
 
@@ -353,8 +395,33 @@ export class Chat {
     this.ws.channels = channels;
     this.ws.channelsLoaded = true;
     const unread: typeof this.ws.unread = {};
+    for (const [id, u] of Object.entries(this.ws.unread)) if (isDm(id)) unread[id] = u;
     for (const c of channels) unread[c.id] = fromChannel(c, 0);
     this.ws.unread = unread;
+  }
+
+  #setDms(dms: DirectConversation[]): void {
+    const old = this.ws.unread;
+    const unread = { ...old };
+    for (const d of dms) {
+      const fresh = fromChannel(d, old[d.id]?.readSeq ?? 0);
+      const prev = old[d.id];
+      unread[d.id] = prev && prev.lastSeq > fresh.lastSeq ? prev : fresh;
+    }
+    this.ws.dms = dms;
+    this.ws.rememberUsers(dms.flatMap((d) => d.members));
+    this.ws.unread = unread;
+  }
+
+  async reloadDms(): Promise<void> {
+    const id = this.ws.currentId;
+    if (!id) return;
+    try {
+      const dms = await this.#api.dms(id);
+      if (id === this.ws.currentId) this.#setDms(dms);
+    } catch (err) {
+      this.#guard(err);
+    }
   }
 
   async reloadChannels(): Promise<void> {
@@ -365,8 +432,9 @@ export class Chat {
     const old = this.ws.unread;
     this.ws.channels = channels;
     const unread: typeof this.ws.unread = {};
+    for (const [cid, u] of Object.entries(old)) if (isDm(cid)) unread[cid] = u;
     for (const c of channels) {
-      const fresh = fromChannel(c, 0);
+      const fresh = fromChannel(c, old[c.id]?.readSeq ?? 0);
       const prev = old[c.id];
       // Keep what live events already told us if it is newer than the list.
       unread[c.id] = prev && prev.lastSeq > fresh.lastSeq ? prev : fresh;
@@ -379,7 +447,9 @@ export class Chat {
   async #loadMembers(workspaceId: string): Promise<void> {
     try {
       const users = await this.#api.members(workspaceId);
-      if (workspaceId === this.ws.currentId) this.ws.rememberUsers(users);
+      if (workspaceId !== this.ws.currentId) return;
+      this.ws.rememberUsers(users);
+      this.ws.members = users;
     } catch {
       /* names fall back to "Someone" */
     }
@@ -396,6 +466,7 @@ export class Chat {
   }
 
   #stopRealtime(): void {
+    this.presence.stop();
     this.#conn?.stop();
     this.#conn = null;
     this.rt.state = 'idle';
@@ -426,17 +497,30 @@ export class Chat {
     }
   }
 
-  async openChannel(channelId: string, push = true, reload = false): Promise<void> {
+  /** Open a channel (kept for callers that only know channels). */
+  openChannel(channelId: string, push = true, reload = false): Promise<void> {
+    return this.openConversation(channelId, push, reload);
+  }
+
+  /** Open a conversation: a channel or a DM (one code path; only the route and title differ). */
+  async openConversation(channelId: string, push = true, reload = false, around: number | null = null): Promise<void> {
     const ws = this.ws.current;
     const channel = this.ws.channels.find((c) => c.id === channelId);
-    if (!ws || !channel) return;
-    const switching = this.ws.currentChannelId !== channelId;
-    this.ws.currentChannelId = channelId;
+    const dm = channel ? undefined : this.ws.dms.find((d) => d.id === channelId);
+    if (!ws || (!channel && !dm)) return;
+    const switching = this.ws.currentConvId !== channelId;
+    this.ws.currentConvId = channelId;
     this.ui.drawerOpen = false;
+    if (switching) {
+      this.ui.editingId = null;
+      if (this.ui.panel?.kind === 'pins') this.ui.panel = channel ? { kind: 'pins', channelId } : null;
+    }
     this.timeline.loadError = '';
     const me = this.session.me;
     if (me) this.#put(`clickclack:last-channel:${me.id}:${ws.id}`, channelId);
-    const route: Route = { name: 'channel', workspace: ws.route_id, channel: channel.route_id };
+    const route: Route = channel
+      ? { name: 'channel', workspace: ws.route_id, channel: channel.route_id }
+      : { name: 'dm', workspace: ws.route_id, dm: dm!.route_id };
     if (push) this.navigate(route);
     else this.navigate(route, true);
     const unread = this.ws.unread[channelId];
@@ -444,21 +528,31 @@ export class Chat {
       this.timeline.dividerAfter = { ...this.timeline.dividerAfter, [channelId]: unread?.readSeq ?? 0 };
     }
     const t = this.timeline.get(channelId);
+    if (channel && switching) void this.#loadPins(channelId);
     try {
-      if (!t.loaded || reload) await this.#loadLatest(channelId);
+      if (around !== null) await this.#loadAround(channelId, around);
+      else if (!t.loaded || reload) await this.#loadLatest(channelId);
       else if (!t.hasNewer && unread && (newestSeq(t) ?? 0) < unread.lastSeq) await this.#fetchNewer(channelId);
     } catch (err) {
       this.#guard(err);
       this.timeline.loadError = errorText(err);
       return;
     }
-    if (this.ws.currentChannelId !== channelId) return;
+    if (this.ws.currentConvId !== channelId) return;
     const after = this.timeline.dividerAfter[channelId] ?? 0;
     const tl = this.timeline.get(channelId);
     const hasUnreadInWindow = firstUnreadIndex(tl.messages, after, me?.id ?? null) >= 0;
-    this.timeline.requestScroll(channelId, hasUnreadInWindow ? { kind: 'unread' } : { kind: 'bottom' });
-    this.ui.announcement = `#${channel.name}${unread && unread.unread ? `, ${unread.unread} unread` : ''}`;
+    if (around !== null) this.timeline.requestScroll(channelId, { kind: 'seq', seq: around });
+    else this.timeline.requestScroll(channelId, hasUnreadInWindow ? { kind: 'unread' } : { kind: 'bottom' });
+    const title = channel ? `#${channel.name}` : dmTitle(dm!, me?.id ?? null);
+    this.ui.announcement = `${title}${unread && unread.unread ? `, ${unread.unread} unread` : ''}`;
     this.#markReadIfViewing(channelId);
+  }
+
+  async #loadAround(channelId: string, seq: number): Promise<void> {
+    const page = await this.#api.messages(channelId, { around_seq: seq }, PAGE);
+    this.#absorb(channelId, page.messages);
+    this.timeline.set(channelId, applyPage(this.timeline.get(channelId), page, 'around'));
   }
 
   async #loadLatest(channelId: string): Promise<void> {
@@ -488,7 +582,7 @@ export class Chat {
   }
 
   async loadOlder(): Promise<void> {
-    const id = this.ws.currentChannelId;
+    const id = this.ws.currentConvId;
     if (!id || this.timeline.loadingOlder) return;
     const t = this.timeline.get(id);
     const before = oldestSeq(t);
@@ -507,7 +601,7 @@ export class Chat {
   }
 
   async loadNewer(): Promise<void> {
-    const id = this.ws.currentChannelId;
+    const id = this.ws.currentConvId;
     if (!id || this.timeline.loadingNewer) return;
     const t = this.timeline.get(id);
     const after = newestSeq(t);
@@ -527,7 +621,7 @@ export class Chat {
   }
 
   async jumpToLatest(): Promise<void> {
-    const id = this.ws.currentChannelId;
+    const id = this.ws.currentConvId;
     if (!id) return;
     if (this.timeline.get(id).hasNewer) {
       try {
@@ -543,7 +637,7 @@ export class Chat {
   }
 
   async jumpToFirstUnread(): Promise<void> {
-    const id = this.ws.currentChannelId;
+    const id = this.ws.currentConvId;
     if (!id) return;
     const after = this.timeline.dividerAfter[id] ?? 0;
     const t = this.timeline.get(id);
@@ -564,7 +658,7 @@ export class Chat {
 
   /** Esc: everything in the open channel is read; the divider goes away. */
   markCurrentRead(): void {
-    const id = this.ws.currentChannelId;
+    const id = this.ws.currentConvId;
     if (!id) return;
     const u = this.ws.unread[id];
     if (u) this.timeline.dividerAfter = { ...this.timeline.dividerAfter, [id]: u.lastSeq };
@@ -572,7 +666,7 @@ export class Chat {
   }
 
   #markReadIfViewing(channelId: string): void {
-    if (channelId !== this.ws.currentChannelId || !this.#visible()) return;
+    if (channelId !== this.ws.currentConvId || !this.#visible()) return;
     const t = this.timeline.get(channelId);
     if (!t.loaded || t.hasNewer) return;
     this.#markRead(channelId);
@@ -581,12 +675,13 @@ export class Chat {
   /** The view reports scroll position; reaching the bottom of a live window reads it. */
   setAtBottom(atBottom: boolean): void {
     this.atBottom = atBottom;
-    if (atBottom && this.ws.currentChannelId) this.#markReadIfViewing(this.ws.currentChannelId);
+    if (atBottom && this.ws.currentConvId) this.#markReadIfViewing(this.ws.currentConvId);
   }
 
   /** The tab came back into view. */
   onVisible(): void {
-    if (this.ws.currentChannelId && this.atBottom) this.#markReadIfViewing(this.ws.currentChannelId);
+    this.presence.onVisible();
+    if (this.ws.currentConvId && this.atBottom) this.#markReadIfViewing(this.ws.currentConvId);
   }
 
   #markRead(channelId: string): void {
@@ -596,7 +691,7 @@ export class Chat {
     if (next === u && u.readSeq >= u.lastSeq) return;
     this.ws.unread = { ...this.ws.unread, [channelId]: next };
     if (next.readSeq > 0) {
-      void this.#api.markChannelRead(channelId, next.readSeq).catch((err) => this.#guard(err));
+      void this.#api.markRead(channelId, next.readSeq).catch((err) => this.#guard(err));
     }
   }
 
@@ -615,9 +710,12 @@ export class Chat {
     this.#drafts?.set(channelId, text);
   }
 
-  async send(channelId: string, text: string): Promise<void> {
-    const body = text.trim();
+  /** Send a message; `uploadIds` are finished uploads to attach (the body then defaults to
+   *  their names, since the server needs a body). */
+  async send(channelId: string, text: string, uploads: { id: string; filename: string }[] = []): Promise<void> {
+    const body = text.trim() || uploads.map((u) => u.filename).join(', ');
     if (!body) return;
+    const uploadIds = uploads.map((u) => u.id);
     const nonce = newNonce();
     this.timeline.setPending(
       channelId,
@@ -628,8 +726,11 @@ export class Chat {
     this.#drafts?.clear(channelId);
     this.#throttle.reset(channelId);
     this.timeline.requestScroll(channelId, { kind: 'bottom' });
+    if (uploadIds.length) this.#pendingUploads.set(nonce, uploadIds);
     await this.#post(channelId, body, nonce);
   }
+
+  #pendingUploads = new Map<string, string[]>();
 
   async retry(channelId: string, nonce: string): Promise<void> {
     const p = this.timeline.pendingFor(channelId).find((x) => x.nonce === nonce);
@@ -644,8 +745,14 @@ export class Chat {
 
   async #post(channelId: string, body: string, nonce: string): Promise<void> {
     let message: Message;
+    const uploadIds = this.#pendingUploads.get(nonce) ?? [];
     try {
-      message = await this.#api.postMessage(channelId, body, nonce);
+      message = await this.#api.postMessage(channelId, body, nonce, uploadIds[0]);
+      if (uploadIds.length > 1) {
+        for (const id of uploadIds.slice(1)) await this.#api.attach(message.id, id);
+        message = await this.#api.message(message.id);
+      }
+      this.#pendingUploads.delete(nonce);
     } catch (err) {
       this.#guard(err);
       this.timeline.setPending(channelId, markFailed(this.timeline.pendingFor(channelId), nonce, errorText(err)));
@@ -659,7 +766,7 @@ export class Chat {
     if (u && message.channel_seq != null) {
       this.ws.unread = { ...this.ws.unread, [channelId]: onMessage(u, message.channel_seq, true) };
     }
-    if (channelId === this.ws.currentChannelId) {
+    if (channelId === this.ws.currentConvId) {
       this.timeline.requestScroll(channelId, { kind: 'bottom' });
       this.#markReadIfViewing(channelId);
     }
@@ -670,6 +777,13 @@ export class Chat {
     const wsId = this.ws.currentId;
     if (!wsId || !this.#throttle.ready(channelId, this.#now())) return;
     void this.#api.ephemeral(wsId, 'typing.started', channelId).catch(() => undefined);
+  }
+
+  /** A composer's file list; files upload into the current workspace. */
+  newUploadQueue(): UploadQueue {
+    const start = this.#d.upload ?? startUpload;
+    return new UploadQueue((file, nonce, onprogress) =>
+      start({ workspaceId: this.ws.currentId ?? '', file, nonce, onprogress }));
   }
 
   typingLine(channelId: string | null): string {
@@ -694,44 +808,85 @@ export class Chat {
   async applyEvent(e: WireEvent): Promise<void> {
     if (e.workspace_id !== this.ws.currentId) return;
     const p = (e.payload ?? {}) as Record<string, unknown>;
-    const channelId = e.channel_id ?? (typeof p.channel_id === 'string' ? p.channel_id : null);
+    const str = (k: string): string => (typeof p[k] === 'string' ? (p[k] as string) : '');
+    const dmId = str('direct_conversation_id') || null;
+    // The conversation: a channel, or a DM (DM events carry no channel_id).
+    const channelId = e.channel_id || str('channel_id') || dmId;
     switch (e.type) {
       case 'message.created': {
-        if (!channelId) return; // DMs: not in this client yet
-        if (!this.ws.channels.some((c) => c.id === channelId)) await this.reloadChannels();
-        const author = typeof p.author_id === 'string' ? p.author_id : '';
+        if (!channelId) return;
+        if (dmId ? !this.ws.dms.some((d) => d.id === dmId) : !this.ws.channels.some((c) => c.id === channelId)) {
+          if (dmId) await this.reloadDms();
+          else await this.reloadChannels();
+        }
+        const author = str('author_id');
         const byMe = author === this.session.me?.id;
         this.#typing.stopped(channelId, author);
         this.#touchTyping();
         const u = this.ws.unread[channelId];
         if (u && e.seq != null) this.ws.unread = { ...this.ws.unread, [channelId]: onMessage(u, e.seq, byMe) };
+        if (!byMe && channelId !== this.ws.currentConvId) this.#refreshCountsSoon();
         const t = this.timeline.get(channelId);
         if (t.loaded && needsCatchUp(t, e.seq)) {
           await this.#fetchNewer(channelId);
-          if (channelId === this.ws.currentChannelId && this.atBottom) this.#markReadIfViewing(channelId);
+          if (channelId === this.ws.currentConvId && this.atBottom) this.#markReadIfViewing(channelId);
         }
         return;
       }
       case 'message.updated':
       case 'message.deleted': {
-        if (!channelId || e.seq == null) return; // replies: threads are not in this client yet
-        const t = this.timeline.get(channelId);
-        const id = typeof p.message_id === 'string' ? p.message_id : '';
-        if (!t.messages.some((m) => m.id === id)) return;
-        const page = await this.#api.messages(channelId, { around_seq: e.seq }, 1);
-        const fresh = page.messages.filter((m) => seqOf(m) === e.seq);
-        const cur = this.timeline.get(channelId);
-        this.timeline.set(channelId, {
-          ...cur,
-          messages: cur.messages.map((m) => fresh.find((f) => f.id === m.id) ?? m),
-        });
+        const id = str('message_id');
+        if (!id || !this.#showing(id)) return;
+        let fresh: Message;
+        try {
+          fresh = await this.#api.message(id);
+        } catch (err) {
+          this.#guard(err);
+          return;
+        }
+        this.#replaceEverywhere(fresh);
+        if (fresh.deleted_at && this.ui.editingId === id) this.ui.editingId = null;
+        return;
+      }
+      case 'thread.reply_created': {
+        const root = str('root_message_id');
+        if (root) await this.thread.onReplyCreated(root);
+        return;
+      }
+      case 'thread.state_updated': {
+        const root = str('root_message_id');
+        if (!root || !this.#showing(root)) return;
+        try {
+          const page = await this.#api.thread(root, { latest: true }, 1);
+          this.#mapEverywhere((list) => withThreadState(list, page.thread_state));
+        } catch (err) {
+          this.#guard(err);
+        }
+        return;
+      }
+      case 'reaction.added':
+      case 'reaction.removed': {
+        const id = str('message_id');
+        const emoji = str('emoji');
+        if (!id || !emoji) return;
+        const count = typeof p.count === 'number' ? p.count : 0;
+        const mine = str('user_id') === this.session.me?.id;
+        const added = e.type === 'reaction.added';
+        this.#mapEverywhere((list) => withReactions(list, id, (r) => applyReaction(r, emoji, count, added, mine)));
+        return;
+      }
+      case 'pin.added':
+      case 'pin.removed': {
+        const id = str('message_id');
+        if (channelId && id) this.#setPinned(channelId, id, e.type === 'pin.added');
         return;
       }
       case 'channel.created':
       case 'channel.updated':
         await this.reloadChannels();
         return;
-      case 'channel.read': {
+      case 'channel.read':
+      case 'dm.read': {
         if (!channelId || p.user_id !== this.session.me?.id || e.seq == null) return;
         const u = this.ws.unread[channelId];
         if (u) this.ws.unread = { ...this.ws.unread, [channelId]: markRead(u, e.seq) };
@@ -739,25 +894,264 @@ export class Chat {
       }
       case 'typing.started':
       case 'typing.stopped': {
-        const user = typeof p.user_id === 'string' ? p.user_id : '';
+        const user = str('user_id');
         if (!channelId || !user) return;
         if (e.type === 'typing.started') {
           this.#typing.started(channelId, user, this.#now());
-          if (!this.ws.users[user] && !this.#lookedUp.has(user) && this.ws.currentId) {
-            this.#lookedUp.add(user); // a newcomer: refresh the directory once for them
-            void this.#loadMembers(this.ws.currentId);
-          }
+          this.#lookUp(user);
         }
         else this.#typing.stopped(channelId, user);
         this.#touchTyping();
+        return;
+      }
+      case 'presence.changed': {
+        const user = str('user_id');
+        if (!user || user === this.session.me?.id) return;
+        this.presence.seen(user, str('status'), str('hello') === '1' ? 'hello' : str('reply') === '1' ? 'reply' : '');
+        this.#lookUp(user);
         return;
       }
       case 'workspace.updated':
         await this.reloadWorkspaces();
         return;
       default:
-        return; // threads, reactions, pins, DMs, presence: see state/seams.ts
+        return;
     }
+  }
+
+  #lookUp(user: string): void {
+    if (!this.ws.users[user] && !this.#lookedUp.has(user) && this.ws.currentId) {
+      this.#lookedUp.add(user); // a newcomer: refresh the directory once for them
+      void this.#loadMembers(this.ws.currentId);
+    }
+  }
+
+  #countsTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Someone wrote elsewhere: refresh the lists soon for mention counts (debounced). */
+  #refreshCountsSoon(): void {
+    if (this.#countsTimer) return;
+    this.#countsTimer = setTimeout(() => {
+      this.#countsTimer = null;
+      void this.reloadChannels().catch((err) => this.#guard(err));
+      void this.reloadDms();
+    }, 800);
+  }
+
+  // --- messages on screen: one place to change them wherever they show ----------------------
+
+  /** Apply a change to every list a message can be in: the loaded timelines and the thread. */
+  #mapEverywhere(f: (list: Message[]) => Message[]): void {
+    const by = this.timeline.byChannel;
+    let next: typeof by | null = null;
+    for (const [id, t] of Object.entries(by)) {
+      const messages = f(t.messages);
+      if (messages !== t.messages) (next ??= { ...by })[id] = { ...t, messages };
+    }
+    if (next) this.timeline.byChannel = next;
+    const root = this.thread.root;
+    if (root) {
+      const [r] = f([root]);
+      if (r && r !== root) this.thread.root = r;
+    }
+    const replies = f(this.thread.replies);
+    if (replies !== this.thread.replies) this.thread.replies = replies;
+  }
+
+  #replaceEverywhere(fresh: Message): void {
+    this.ws.rememberUsers([fresh.author]);
+    this.#mapEverywhere((list) => replaceMessage(list, fresh));
+  }
+
+  #showing(id: string): boolean {
+    if (this.thread.root?.id === id || this.thread.replies.some((m) => m.id === id)) return true;
+    return Object.values(this.timeline.byChannel).some((t) => t.messages.some((m) => m.id === id));
+  }
+
+  // --- edit and delete ----------------------------------------------------------------------
+
+  startEdit(messageId: string): void {
+    this.ui.editingId = messageId;
+  }
+
+  cancelEdit(): void {
+    this.ui.editingId = null;
+  }
+
+  /** Up arrow in an empty composer: edit my newest message in this conversation. */
+  editLast(conversationId: string): boolean {
+    const m = lastOwnMessage(this.timeline.get(conversationId).messages, this.session.me?.id ?? null);
+    if (!m) return false;
+    this.ui.editingId = m.id;
+    return true;
+  }
+
+  async saveEdit(messageId: string, text: string): Promise<boolean> {
+    const body = text.trim();
+    if (!body) return false;
+    try {
+      const fresh = await this.#api.editMessage(messageId, body);
+      this.#replaceEverywhere(fresh);
+      if (this.ui.editingId === messageId) this.ui.editingId = null;
+      return true;
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+      return false;
+    }
+  }
+
+  canEdit(m: Message): boolean {
+    return canEdit(m, this.session.me?.id ?? null);
+  }
+
+  canDelete(m: Message): boolean {
+    return canDelete(m, this.session.me?.id ?? null, this.ws.current?.role);
+  }
+
+  async deleteMessage(messageId: string): Promise<void> {
+    try {
+      const fresh = await this.#api.deleteMessage(messageId);
+      this.#replaceEverywhere(fresh);
+      if (this.ui.editingId === messageId) this.ui.editingId = null;
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+    }
+  }
+
+  // --- reactions and pins -------------------------------------------------------------------
+
+  /** A chip: add my reaction, or take it back. */
+  async toggleReaction(m: Message, emoji: string): Promise<void> {
+    const mine = m.reactions?.some((r) => r.emoji === emoji && r.reacted_by_me) ?? false;
+    await this.#react(m.id, emoji, !mine);
+  }
+
+  /** The emoji picker: add (picking one I already used changes nothing). */
+  async react(m: Message, emoji: string): Promise<void> {
+    await this.#react(m.id, emoji, true);
+  }
+
+  async #react(messageId: string, emoji: string, add: boolean): Promise<void> {
+    try {
+      const reactions = add ? await this.#api.react(messageId, emoji) : await this.#api.unreact(messageId, emoji);
+      this.#mapEverywhere((list) => withReactions(list, messageId, () => reactions));
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+    }
+  }
+
+  isPinned(m: Message): boolean {
+    return !!m.channel_id && (this.ws.pinned[m.channel_id]?.includes(m.id) ?? false);
+  }
+
+  async togglePin(m: Message): Promise<void> {
+    const channelId = m.channel_id;
+    if (!channelId) return;
+    const pinned = this.isPinned(m);
+    try {
+      if (pinned) await this.#api.unpin(channelId, m.id);
+      else await this.#api.pin(channelId, m.id);
+      this.#setPinned(channelId, m.id, !pinned);
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+    }
+  }
+
+  #setPinned(channelId: string, messageId: string, on: boolean): void {
+    const cur = this.ws.pinned[channelId] ?? [];
+    if (cur.includes(messageId) === on) return;
+    const next = on ? [messageId, ...cur] : cur.filter((x) => x !== messageId);
+    this.ws.pinned = { ...this.ws.pinned, [channelId]: next };
+  }
+
+  async #loadPins(channelId: string): Promise<void> {
+    try {
+      const messages = await this.#api.pins(channelId);
+      this.ws.pinned = { ...this.ws.pinned, [channelId]: messages.map((m) => m.id) };
+    } catch {
+      /* the pin button then offers "Pin"; the server answers 409 if it already is */
+    }
+  }
+
+  // --- jumping to a message (search results, links) -----------------------------------------
+
+  #highlightTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Open a conversation around a message, scroll to it and highlight it briefly; open its
+   *  thread when it is (in) one. */
+  async jumpToMessage(t: {
+    kind: 'channel' | 'dm'; conversationId: string; messageId: string; seq: number; threadRootId?: string | null;
+  }): Promise<void> {
+    const convId = t.conversationId;
+    if (t.kind === 'dm' && !this.ws.dms.some((d) => d.id === convId)) {
+      try {
+        const dm = await this.#api.dm(convId);
+        this.#setDms([...this.ws.dms.filter((d) => d.id !== dm.id), dm]);
+      } catch (err) {
+        this.#guard(err);
+        this.ui.toast = errorText(err);
+        return;
+      }
+    }
+    const root = t.threadRootId && t.threadRootId !== t.messageId ? t.threadRootId : null;
+    const targetInTimeline = root ?? t.messageId;
+    const loaded = this.timeline.get(convId).messages.some((m) => m.id === targetInTimeline);
+    let seq = root ? 0 : t.seq; // a reply has no place in the timeline: its root has
+    if (!loaded && !seq) {
+      try {
+        seq = (await this.#api.message(targetInTimeline)).channel_seq ?? 0;
+      } catch (err) {
+        this.#guard(err);
+      }
+    }
+    await this.openConversation(convId, true, false, loaded || !seq ? null : seq);
+    if (this.ws.currentConvId !== convId) return;
+    this.timeline.requestScroll(convId, { kind: 'message', id: targetInTimeline });
+    this.#highlight(targetInTimeline);
+    if (t.threadRootId) {
+      await this.thread.open(t.threadRootId);
+      if (root) this.#highlight(t.messageId);
+    }
+  }
+
+  #highlight(messageId: string): void {
+    this.ui.highlightId = messageId;
+    if (this.#highlightTimer) clearTimeout(this.#highlightTimer);
+    this.#highlightTimer = setTimeout(() => {
+      if (this.ui.highlightId === messageId) this.ui.highlightId = null;
+    }, 2500);
+  }
+
+  // --- direct messages ----------------------------------------------------------------------
+
+  /** Start (or reopen) a DM with these people and open it. */
+  async startDm(memberIds: string[]): Promise<boolean> {
+    const wsId = this.ws.currentId;
+    if (!wsId || memberIds.length === 0) return false;
+    try {
+      const created = await this.#api.createDm(wsId, memberIds);
+      // The create answer has zero-valued counters: take the list's copy.
+      const dms = await this.#api.dms(wsId);
+      this.#setDms(dms.some((d) => d.id === created.id) ? dms : [...dms, created]);
+      await this.openConversation(created.id);
+      return true;
+    } catch (err) {
+      this.#guard(err);
+      this.ui.toast = errorText(err);
+      return false;
+    }
+  }
+
+  dmTitle(dm: DirectConversation): string {
+    return dmTitle(dm, this.session.me?.id ?? null);
+  }
+
+  conversationKind(id: string): 'channel' | 'dm' {
+    return kindOf(id);
   }
 }
 

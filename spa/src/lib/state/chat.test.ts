@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Api, PageQuery } from '../api/api';
-import { ApiError, type Channel, type Message, type MessagePage } from '../api/client';
+import { ApiError, type Channel, type DirectConversation, type Message, type MessagePage } from '../api/client';
 import type { SocketLike, WireEvent } from '../realtime/connection';
 import { memoryStorage, msg } from '../logic/fixtures.test-util';
 import { Chat } from './chat.svelte';
@@ -14,6 +14,21 @@ function channel(id: string, name: string, lastSeq = 0): Channel {
   } as Channel;
 }
 
+function dm(id: string, memberIds: string[], lastSeq: number, unread = 0): DirectConversation {
+  const members = [ME, ...memberIds.map((m) => ({ ...ME, id: m, display_name: m.replace('usr_', ''), handle: m }))];
+  return {
+    id, route_id: `D${id}`, workspace_id: 'wsp_1', created_at: '', members, can_send: true,
+    last_seq: lastSeq, last_read_seq: lastSeq - unread, unread_count: unread,
+  } as DirectConversation;
+}
+
+function reply(rootId: string, seq: number, over: Partial<Message> = {}): Message {
+  return msg(seq, {
+    id: `${rootId}_r${seq}`, channel_id: 'chn_g', channel_seq: null, thread_seq: seq,
+    parent_message_id: rootId, thread_root_id: rootId, body: `reply ${seq}`, ...over,
+  });
+}
+
 class FakeServer {
   messages: Record<string, Message[]> = { chn_g: [msg(1, { channel_id: 'chn_g' }), msg(2, { channel_id: 'chn_g' })], chn_r: [] };
   channels = [channel('chn_g', 'general', 2), channel('chn_r', 'random', 0)];
@@ -21,6 +36,16 @@ class FakeServer {
   failPosts = 0;
   unauthorized = false;
   reads: [string, number][] = [];
+  dms: DirectConversation[] = [];
+  replies: Record<string, Message[]> = {};
+
+  find(id: string): Message | undefined {
+    for (const list of [...Object.values(this.messages), ...Object.values(this.replies)]) {
+      const m = list.find((x) => x.id === id);
+      if (m) return m;
+    }
+    return undefined;
+  }
 
   page(channelId: string, q: PageQuery, limit: number): MessagePage {
     const all = this.messages[channelId] ?? [];
@@ -63,8 +88,65 @@ class FakeServer {
         (s.messages[c] ??= []).push(m);
         return m;
       },
-      markChannelRead: async (c: string, seq: number) => void s.reads.push([c, seq]),
-      ephemeral: async () => ({}) as never,
+      markRead: async (c: string, seq: number) => void s.reads.push([c, seq]),
+      ephemeral: async (_w: string, type: string, conv: string | null, payload?: Record<string, string>) => {
+        s.calls.push(`ephemeral ${type} ${conv ?? '-'} ${JSON.stringify(payload ?? {})}`);
+        return {} as never;
+      },
+      dms: async () => s.dms,
+      dm: async (id: string) => s.dms.find((d) => d.id === id)!,
+      createDm: async (_w: string, ids: string[]) => {
+        s.calls.push(`createDm ${ids.join(',')}`);
+        const d = dm(`dm_${ids.join('_')}`, ids, 0);
+        s.dms = [...s.dms.filter((x) => x.id !== d.id), d];
+        return { ...d, last_seq: 0, unread_count: 0 };
+      },
+      pins: async () => [],
+      message: async (id: string) => {
+        s.calls.push(`message ${id}`);
+        const m = s.find(id);
+        if (!m) throw new ApiError(404, 'not_found', 'message not found');
+        return m;
+      },
+      editMessage: async (id: string, body: string) => {
+        const m = s.find(id)!;
+        Object.assign(m, { body, body_html: `<p>${body}</p>`, edited_at: '2026-01-02T00:00:00Z' });
+        return { ...m };
+      },
+      deleteMessage: async (id: string) => {
+        const m = s.find(id)!;
+        Object.assign(m, { body: '', body_html: '', deleted_at: '2026-01-02T00:00:00Z' });
+        return { ...m };
+      },
+      react: async (id: string, emoji: string) => {
+        s.calls.push(`react ${id} ${emoji}`);
+        return [{ emoji, count: 1, reacted_by_me: true }];
+      },
+      unreact: async (id: string, emoji: string) => {
+        s.calls.push(`unreact ${id} ${emoji}`);
+        return [];
+      },
+      thread: async (rootId: string, q: Record<string, unknown>, limit = 50) => {
+        s.calls.push(`thread ${rootId} ${JSON.stringify(q)}`);
+        const root = s.find(rootId)!;
+        const all = s.replies[rootId] ?? [];
+        let sel = all;
+        if ('after_seq' in q) sel = all.filter((m) => m.thread_seq! > (q.after_seq as number));
+        else if ('before_seq' in q) sel = all.filter((m) => m.thread_seq! < (q.before_seq as number)).slice(-limit);
+        else sel = all.slice(-limit);
+        const first = sel[0]?.thread_seq ?? 0;
+        const state = { root_message_id: rootId, reply_count: all.length, last_reply_author_ids: [] };
+        return {
+          root, replies: sel, thread_state: state, oldest_seq: first, newest_seq: sel.at(-1)?.thread_seq ?? 0,
+          has_older: all.some((m) => m.thread_seq! < first), has_newer: false,
+        };
+      },
+      reply: async (rootId: string, body: string) => {
+        const list = (s.replies[rootId] ??= []);
+        const m = reply(rootId, list.length + 1, { body, author_id: ME.id, author: ME });
+        list.push(m);
+        return m;
+      },
     } as unknown as Api;
   }
 }
@@ -173,5 +255,209 @@ describe('Chat controller', () => {
     expect(chat.session.status).toBe('signed-out');
     expect(chat.session.error).toMatch(/session has ended/);
     expect(chat.ws.channels).toEqual([]);
+  });
+
+  it('message.updated and message.deleted refetch the message and change it in place', async () => {
+    const { chat, server } = await started();
+    const target = server.messages.chn_g![1]!;
+    Object.assign(target, { body: 'edited', edited_at: '2026-01-02T00:00:00Z' });
+    const ev = (type: string): WireEvent => ({
+      id: 'e', cursor: 'cur_e', type, workspace_id: 'wsp_1', created_at: '', channel_id: 'chn_g', seq: 2,
+      payload: { message_id: target.id, root_message_id: target.id },
+    });
+    await chat.applyEvent(ev('message.updated'));
+    expect(chat.timeline.get('chn_g').messages[1]).toMatchObject({ body: 'edited', edited_at: '2026-01-02T00:00:00Z' });
+    Object.assign(target, { body: '', deleted_at: '2026-01-02T00:00:01Z' });
+    chat.startEdit(target.id);
+    await chat.applyEvent(ev('message.deleted'));
+    expect(chat.timeline.get('chn_g').messages[1]?.deleted_at).toBeTruthy();
+    expect(chat.ui.editingId).toBeNull(); // an edit of a deleted message ends
+    // Events about messages not on screen fetch nothing.
+    const before = server.calls.length;
+    await chat.applyEvent({ ...ev('message.updated'), payload: { message_id: 'msg_elsewhere' } });
+    expect(server.calls.length).toBe(before);
+  });
+
+  it('edits my last message (Up arrow) and saves it', async () => {
+    const { chat } = await started();
+    expect(chat.editLast('chn_g')).toBe(false); // nothing of mine yet
+    await chat.send('chn_g', 'my words');
+    expect(chat.editLast('chn_g')).toBe(true);
+    const id = chat.ui.editingId!;
+    expect(chat.timeline.get('chn_g').messages.find((m) => m.id === id)?.body).toBe('my words');
+    expect(await chat.saveEdit(id, ' better words ')).toBe(true);
+    expect(chat.ui.editingId).toBeNull();
+    expect(chat.timeline.get('chn_g').messages.find((m) => m.id === id)).toMatchObject({ body: 'better words' });
+    await chat.deleteMessage(id);
+    expect(chat.timeline.get('chn_g').messages.find((m) => m.id === id)?.deleted_at).toBeTruthy();
+  });
+
+  it('reaction events aggregate counts; my toggle uses the server answer', async () => {
+    const { chat, server } = await started();
+    const id = server.messages.chn_g![0]!.id;
+    const ev = (type: string, count: number, user = 'usr_other'): WireEvent => ({
+      id: 'e', cursor: 'cur_e', type, workspace_id: 'wsp_1', created_at: '', channel_id: 'chn_g', seq: 1,
+      payload: { message_id: id, emoji: '🎉', user_id: user, count },
+    });
+    await chat.applyEvent(ev('reaction.added', 1));
+    await chat.applyEvent(ev('reaction.added', 1)); // replay
+    const first = () => chat.timeline.get('chn_g').messages[0]!;
+    expect(first().reactions).toEqual([{ emoji: '🎉', count: 1, reacted_by_me: false }]);
+    await chat.applyEvent(ev('reaction.added', 2, ME.id));
+    expect(first().reactions).toEqual([{ emoji: '🎉', count: 2, reacted_by_me: true }]);
+    await chat.applyEvent(ev('reaction.removed', 1, ME.id));
+    await chat.applyEvent(ev('reaction.removed', 0));
+    expect(first().reactions).toEqual([]);
+    await chat.toggleReaction(first(), '👍');
+    expect(server.calls.at(-1)).toBe(`react ${id} 👍`);
+    expect(first().reactions).toEqual([{ emoji: '👍', count: 1, reacted_by_me: true }]);
+    await chat.toggleReaction(first(), '👍');
+    expect(server.calls.at(-1)).toBe(`unreact ${id} 👍`);
+  });
+
+  it('threads: open, live replies, reply counts on the root, paging older replies', async () => {
+    const { chat, server } = await started();
+    const root = server.messages.chn_g![0]!;
+    server.replies[root.id] = Array.from({ length: 60 }, (_, i) => reply(root.id, i + 1));
+    await chat.thread.open(root.id);
+    expect(chat.ui.panel).toEqual({ kind: 'thread', rootId: root.id });
+    expect(chat.thread.root?.id).toBe(root.id);
+    expect(chat.thread.replies).toHaveLength(50);
+    expect(chat.thread.hasOlder).toBe(true);
+    expect(chat.timeline.get('chn_g').messages[0]!.thread_state?.reply_count).toBe(60);
+    await chat.thread.loadOlder();
+    expect(chat.thread.replies.map((m) => m.thread_seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+
+    // Someone replies: the open thread fetches what is new; the root's count follows.
+    server.replies[root.id]!.push(reply(root.id, 61));
+    const ev = (type: string): WireEvent => ({
+      id: 'e', cursor: 'cur_e', type, workspace_id: 'wsp_1', created_at: '', channel_id: 'chn_g',
+      payload: { message_id: `${root.id}_r61`, root_message_id: root.id },
+    });
+    await chat.applyEvent(ev('thread.reply_created'));
+    await chat.applyEvent(ev('thread.reply_created')); // replay: no duplicate
+    await chat.applyEvent(ev('thread.state_updated'));
+    expect(chat.thread.replies.map((m) => m.thread_seq).slice(-2)).toEqual([60, 61]);
+    expect(chat.thread.replies).toHaveLength(61);
+    expect(chat.timeline.get('chn_g').messages[0]!.thread_state?.reply_count).toBe(61);
+
+    // My reply shows at once; an edit of a reply (seq null) is applied in the panel.
+    await chat.thread.sendReply(root.id, 'mine');
+    expect(chat.thread.replies.at(-1)?.body).toBe('mine');
+    const r1 = server.replies[root.id]![0]!;
+    r1.body = 'changed';
+    await chat.applyEvent({ ...ev('message.updated'), payload: { message_id: r1.id, root_message_id: root.id } });
+    expect(chat.thread.replies[0]!.body).toBe('changed');
+
+    chat.thread.close();
+    expect(chat.ui.panel).toBeNull();
+    expect(chat.thread.rootId).toBeNull();
+  });
+
+  it('DMs: listed with unread counts, opened on the same code path, live, read pointers', async () => {
+    const { chat, server } = await started();
+    expect(chat.ws.dms).toEqual([]);
+    server.dms = [dm('dm_ada', ['usr_ada'], 3, 2)];
+    server.messages.dm_ada = [1, 2, 3].map((n) => msg(n, { channel_id: null, direct_conversation_id: 'dm_ada' }));
+    // A message in a DM we do not know yet loads the DM list.
+    await chat.applyEvent({
+      id: 'e', cursor: 'cur_e', type: 'message.created', workspace_id: 'wsp_1', created_at: '', seq: 3,
+      payload: { message_id: 'msg_0003', direct_conversation_id: 'dm_ada', author_id: 'usr_ada' },
+    });
+    expect(chat.ws.dms.map((d) => d.id)).toEqual(['dm_ada']);
+    expect(chat.dmTitle(chat.ws.dms[0]!)).toBe('ada');
+    expect(chat.ws.unread.dm_ada?.unread).toBe(2);
+    await chat.openConversation('dm_ada');
+    expect(chat.ws.currentDm?.id).toBe('dm_ada');
+    expect(chat.ws.currentChannel).toBeNull();
+    expect(chat.route).toEqual({ name: 'dm', workspace: 'T1', dm: 'Ddm_ada' });
+    expect(chat.timeline.get('dm_ada').messages).toHaveLength(3);
+    expect(server.reads.at(-1)).toEqual(['dm_ada', 3]);
+    expect(chat.ws.unread.dm_ada?.unread).toBe(0);
+    // Sending goes through the same code path.
+    await chat.send('dm_ada', 'hi ada');
+    expect(server.calls).toContain(`post dm_ada ${server.messages.dm_ada.at(-1)!.nonce}`);
+    // dm.read from another of my sessions moves the pointer.
+    server.messages.dm_ada.push(msg(5, { direct_conversation_id: 'dm_ada', channel_id: null }));
+    await chat.openChannel('chn_g');
+    await chat.applyEvent({
+      id: 'e', cursor: 'cur_f', type: 'message.created', workspace_id: 'wsp_1', created_at: '', seq: 5,
+      payload: { message_id: 'msg_0005', direct_conversation_id: 'dm_ada', author_id: 'usr_ada' },
+    });
+    expect(chat.ws.unread.dm_ada?.unread).toBe(1);
+    await chat.applyEvent({
+      id: 'e', cursor: 'cur_g', type: 'dm.read', workspace_id: 'wsp_1', created_at: '', seq: 5,
+      payload: { direct_conversation_id: 'dm_ada', user_id: ME.id },
+    });
+    expect(chat.ws.unread.dm_ada?.unread).toBe(0);
+  });
+
+  it('starts a DM and opens it', async () => {
+    const { chat, server } = await started();
+    expect(await chat.startDm(['usr_bo'])).toBe(true);
+    expect(server.calls).toContain('createDm usr_bo');
+    expect(chat.ws.currentConvId).toBe('dm_usr_bo');
+    expect(chat.ws.dms.map((d) => d.id)).toEqual(['dm_usr_bo']);
+  });
+
+  it('jumpToMessage opens the conversation around the seq, highlights, and opens the thread', async () => {
+    const { chat, server } = await started();
+    server.messages.chn_r = Array.from({ length: 120 }, (_, i) => msg(i + 1, { id: `msg_r${i + 1}`, channel_id: 'chn_r' }));
+    server.replies.msg_r7 = [reply('msg_r7', 1)];
+    await chat.jumpToMessage({ kind: 'channel', conversationId: 'chn_r', messageId: 'msg_r7_r1', seq: 7, threadRootId: 'msg_r7' });
+    expect(chat.ws.currentConvId).toBe('chn_r');
+    expect(server.calls).toContain('messages chn_r {"around_seq":7}');
+    expect(chat.timeline.scrollRequest?.target).toEqual({ kind: 'message', id: 'msg_r7' });
+    expect(chat.ui.panel).toEqual({ kind: 'thread', rootId: 'msg_r7' });
+    expect(chat.ui.highlightId).toBe('msg_r7_r1');
+  });
+
+  it('presence: others are online after an announcement; I announce myself', async () => {
+    const { chat, server, sockets } = await started();
+    const announced = () => server.calls.filter((c) => c.startsWith('ephemeral presence.changed -'));
+    expect(announced()).toEqual([]); // not before the feed is open (answers could not reach us)
+    (sockets[0]!.onopen as (() => void) | null)?.();
+    expect(announced()).toEqual(['ephemeral presence.changed - {"status":"online","hello":"1"}']);
+    expect(chat.presence.of('usr_ada')).toBe('offline');
+    const presence = (user: string, payload: Record<string, string>): WireEvent => ({
+      id: 'eph_1', cursor: '', type: 'presence.changed', workspace_id: 'wsp_1', created_at: '',
+      payload: { user_id: user, ...payload },
+    });
+    await chat.applyEvent(presence('usr_ada', { status: 'online' }));
+    expect(chat.presence.of('usr_ada')).toBe('online');
+    expect(chat.presence.of(ME.id)).toBe('online');
+    // A newcomer gets a reply; so does a hello (a reload); a reply or a heartbeat gets none.
+    expect(announced().at(-1)).toBe('ephemeral presence.changed - {"status":"online","reply":"1"}');
+    await chat.applyEvent(presence('usr_ada', { status: 'online' }));
+    await chat.applyEvent(presence('usr_bo', { status: 'online', reply: '1' }));
+    expect(announced()).toHaveLength(2);
+    await chat.applyEvent(presence('usr_ada', { status: 'online', hello: '1' }));
+    expect(announced()).toHaveLength(3);
+    expect(chat.presence.of('usr_bo')).toBe('online');
+    await chat.applyEvent(presence('usr_bo', { status: 'offline' }));
+    expect(chat.presence.of('usr_bo')).toBe('offline');
+  });
+
+  it('pins: the pin action follows pin events', async () => {
+    const { chat, server } = await started();
+    const m = server.messages.chn_g![0]!;
+    expect(chat.isPinned(m)).toBe(false);
+    await chat.applyEvent({
+      id: 'e', cursor: 'cur_p', type: 'pin.added', workspace_id: 'wsp_1', created_at: '', channel_id: 'chn_g', seq: 1,
+      payload: { channel_id: 'chn_g', message_id: m.id, pinned_by: 'usr_other' },
+    });
+    expect(chat.isPinned(m)).toBe(true);
+  });
+
+  it('mention counts come from the lists and stay apart from unread counts', async () => {
+    const { chat, server } = await started();
+    server.channels = [channel('chn_g', 'general', 2), { ...channel('chn_r', 'random', 5), last_read_seq: 1, unread_count: 4, mention_count: 2 }];
+    server.dms = [{ ...dm('dm_ada', ['usr_ada'], 3, 3), mention_count: 1 }];
+    await chat.reloadChannels();
+    await chat.reloadDms();
+    expect(chat.ws.unread.chn_r).toMatchObject({ unread: 4, mentions: 2 });
+    expect(chat.ws.unread.dm_ada).toMatchObject({ unread: 3, mentions: 1 });
+    await chat.openChannel('chn_r');
+    expect(chat.ws.unread.chn_r).toMatchObject({ unread: 0, mentions: 0 });
   });
 });

@@ -1,16 +1,18 @@
-// Where the next features plug in (the API is growing them now).  Each has a home already:
+// Where the chat features live (this file used to list them as seams still to fill):
 //
-//  * Threads:   components/thread/ThreadPanel.svelte (typed props), Api.thread()/reply() in
-//               lib/api/api.ts, events thread.reply_created / thread.state_updated in
-//               Chat.applyEvent (state/chat.svelte.ts), route /w/<ws>/c/<ch>/t/<root>.
-//  * Reactions: a row under MessageRow's body; reaction.added / reaction.removed events.
-//  * Pins:      a panel beside ThreadPanel; pin.added / pin.removed events.
-//  * DMs:       a second list in navigation/Sidebar.svelte; DM timelines reuse logic/timeline.ts
-//               (the page shape is the same) and message.created with direct_conversation_id.
-//  * Search:    components/search/SearchPanel.svelte (typed props).
-//  * Uploads:   the composer's paste/drop handlers (Composer.svelte) with a progress bar.
-//  * Presence:  presence.changed ephemeral events, shown next to names.
-//
-// Until a feature's API lands, no button for it is shown.
-export type FutureFeature = 'threads' | 'reactions' | 'pins' | 'dms' | 'search' | 'uploads' | 'presence';
-export const ENABLED_FEATURES: ReadonlySet<FutureFeature> = new Set();
+//  * Threads:   state/thread.svelte.ts (ThreadView: open/ensure/loadOlder/sendReply, live
+//               replies), components/thread/ThreadPanel.svelte in the right panel (ui.panel).
+//  * Reactions: logic/messages.ts (applyReaction), components/messages/Reactions.svelte; the
+//               picker is components/ui/EmojiPicker.svelte.
+//  * Edit/delete: Chat.saveEdit/deleteMessage, components/messages/MessageEditor.svelte and
+//               MessageActions.svelte; permissions in logic/permissions.ts.
+//  * Pins:      Chat.togglePin (ids in ws.pinned), components/pins/PinsPanel.svelte.
+//  * DMs:       one conversation code path (channel or dm_… ids; logic/conversation.ts),
+//               components/navigation/DmList.svelte and NewDmDialog.svelte.
+//  * Search:    components/search/SearchPanel.svelte; results open via Chat.jumpToMessage.
+//  * Uploads:   lib/api/uploads.ts (XHR with progress), state/uploads.svelte.ts, the composer.
+//  * Presence:  state/presence.svelte.ts (presence.changed hello/heartbeat/reply).
+export type Feature = 'threads' | 'reactions' | 'pins' | 'dms' | 'search' | 'uploads' | 'presence';
+export const ENABLED_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
+  'threads', 'reactions', 'pins', 'dms', 'search', 'uploads', 'presence',
+]);

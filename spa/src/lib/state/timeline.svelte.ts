@@ -1,7 +1,11 @@
 import { type Timeline, emptyTimeline } from '../logic/timeline';
 import type { PendingMessage } from '../logic/pending';
 
-export type ScrollTarget = { kind: 'bottom' } | { kind: 'unread' } | { kind: 'seq'; seq: number };
+export type ScrollTarget =
+  | { kind: 'bottom' }
+  | { kind: 'unread' }
+  | { kind: 'seq'; seq: number }
+  | { kind: 'message'; id: string };
 
 export class TimelineState {
   byChannel = $state.raw<Record<string, Timeline>>({});
