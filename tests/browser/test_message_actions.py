@@ -160,6 +160,63 @@ def test_edit_with_up_arrow_and_delete_are_seen_live(browser, live_server):
     assert a.problems == [] and b.problems == [], a.problems + b.problems
 
 
+def test_up_arrow_in_the_thread_reply_box_edits_my_last_reply(browser, live_server):
+    a = captain_page(browser, live_server)
+    b = member_page(browser, live_server, "threadedit@example.com", "Ted Threads")
+
+    send(a.page, "Which port for staging?")
+    action(a.page, "Which port for staging?", "Reply in thread").click()
+    panel = thread_panel(a.page)
+    replies = panel.get_by_role("log", name="Replies")
+    box = panel.get_by_role("textbox", name="Reply in thread")
+    box.fill("Port 8080")
+    box.press("Enter")
+    expect(replies.get_by_text("Port 8080")).to_be_visible()
+    expect(box).to_have_value("")
+
+    # B watches the same thread.
+    root = row(b.page, "Which port for staging?")
+    root.get_by_role("button", name=re.compile(r"^1 reply")).click()
+    b_replies = thread_panel(b.page).get_by_role("log", name="Replies")
+    expect(b_replies.get_by_text("Port 8080")).to_be_visible()
+
+    # Up arrow in the empty reply box edits that reply (in the panel); Enter saves.
+    box.focus()
+    box.press("ArrowUp")
+    editor = panel.get_by_role("textbox", name="Edit message")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("Port 8080")
+    expect(timeline(a.page).get_by_role("textbox", name="Edit message")).to_have_count(0)
+    editor.fill("Port 8443")
+    editor.press("Enter")
+    expect(editor).to_have_count(0)
+    expect(replies.locator("li.msg").filter(has_text="Port 8443")).to_contain_text("(edited)")
+    expect(b_replies.locator("li.msg").filter(has_text="Port 8443")).to_contain_text("(edited)")
+    # Focus is back in the thread's reply box, not the main message box.
+    expect(box).to_be_focused()
+
+    # Esc cancels (and also returns to the reply box); the panel stays open.
+    box.press("ArrowUp")
+    expect(editor).to_be_focused()
+    editor.press("Escape")
+    expect(editor).to_have_count(0)
+    expect(box).to_be_focused()
+    expect(panel).to_be_visible()
+
+    # Esc in the delete confirmation closes only the dialog: the thread panel stays open.
+    reply_row = replies.locator("li.msg").filter(has_text="Port 8443")
+    reply_row.hover()
+    reply_row.get_by_role("button", name="Delete message").click()
+    dialog = a.page.get_by_role("dialog", name="Delete message")
+    expect(dialog).to_be_visible()
+    a.page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(panel).to_be_visible()
+    expect(reply_row).to_be_visible()
+
+    assert a.problems == [] and b.problems == [], a.problems + b.problems
+
+
 def test_direct_message_both_ways(browser, live_server):
     a = captain_page(browser, live_server)
     b = member_page(browser, live_server, "dee@example.com", "Dee Rect")
@@ -253,3 +310,28 @@ def test_upload_by_file_input_and_drop_is_seen_by_the_other(browser, live_server
     expect(files).to_have_count(0)
 
     assert a.problems == [] and b.problems == [], a.problems + b.problems
+
+
+def test_opening_a_side_panel_keeps_the_newest_message_in_view(browser, live_server):
+    """The panel narrows the timeline and its rows reflow taller; a reader at the bottom stays
+    at the bottom (fails without the timeline's ResizeObserver)."""
+    from tests.browser.helpers import CSRF, bootstrap_ids, open_page
+
+    ws, _ = bootstrap_ids(live_server)
+    with live_server.client() as api:
+        r = api.post(f"/api/workspaces/{ws}/channels", headers=CSRF, json={"name": "long-lines"})
+        assert r.status_code == 201, r.text
+        channel = r.json()["channel"]
+        words = " ".join(f"word{i}" for i in range(60))  # wraps more when the view narrows
+        for i in range(30):
+            r = api.post(f"/api/channels/{channel['id']}/messages", headers=CSRF,
+                         json={"body": f"line {i}: {words}", "nonce": f"ll{i}"})
+            assert r.status_code == 201, r.text
+    w = open_page(browser.new_context(viewport={"width": 1280, "height": 720}),
+                  f"{live_server.url}/w/{ws}/c/{channel['route_id']}")
+    page = w.page
+    expect(row(page, "line 29:")).to_be_in_viewport()
+    page.get_by_role("button", name="Search messages").click()
+    expect(page.get_by_role("searchbox", name="Search messages")).to_be_visible()
+    expect(row(page, "line 29:")).to_be_in_viewport()
+    assert w.problems == [], w.problems

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { msg } from './fixtures.test-util';
-import { applyReaction, byteSize, isShown, lastOwnMessage, replaceMessage, withReactions, withThreadState } from './messages';
+import { applyReaction, byteSize, fitImage, isShown, lastOwnMessage, replaceMessage, withReactions, withThreadState } from './messages';
 import { dmTitle } from './conversation';
 import { PresenceTracker, TTL_MS } from './presence';
 
@@ -101,5 +101,14 @@ describe('permissions', () => {
     expect(canDelete(theirs, 'usr_me', 'moderator')).toBe(true);
     expect(canDelete({ ...theirs, channel_id: null, direct_conversation_id: 'dm_1' }, 'usr_me', 'owner')).toBe(false);
     expect(canDelete(mine, 'usr_me', 'member')).toBe(true);
+  });
+});
+
+describe('fitImage', () => {
+  it('scales down (never up) to fit the box, keeping the aspect ratio', () => {
+    expect(fitImage(640, 300)).toEqual({ width: 320, height: 150 });
+    expect(fitImage(300, 600)).toEqual({ width: 120, height: 240 });
+    expect(fitImage(100, 50)).toEqual({ width: 100, height: 50 });
+    expect(fitImage(0, 0)).toBeNull();
   });
 });

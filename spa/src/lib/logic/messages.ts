@@ -82,3 +82,12 @@ export function byteSize(n: number): string {
   if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
   return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
 }
+
+/** The size to show an image at: its own, scaled down (never up) to fit the box.  Given as the
+ *  <img> width/height, it reserves the space before the image loads, so the timeline does not
+ *  jump (and "scrolled to the newest message" stays true).  Null when the size is unknown. */
+export function fitImage(width: number, height: number, maxWidth = 320, maxHeight = 240): { width: number; height: number } | null {
+  if (!(width > 0) || !(height > 0)) return null;
+  const scale = Math.min(1, maxWidth / width, maxHeight / height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SHORTCUTS, matchShortcut } from './shortcuts';
+import { SHORTCUTS, isEditLastKey, matchShortcut } from './shortcuts';
 
 const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean }> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
@@ -19,5 +19,16 @@ describe('the search shortcut', () => {
 
   it('is listed in the shortcuts help', () => {
     expect(SHORTCUTS.some((s) => s.keys.includes('Shift F') && /search/i.test(s.action))).toBe(true);
+  });
+});
+
+describe('Up arrow to edit the last message', () => {
+  it('fires only in an empty box and without a modifier', () => {
+    expect(isEditLastKey(key('ArrowUp'), '')).toBe(true);
+    expect(isEditLastKey(key('ArrowUp'), 'draft')).toBe(false);
+    expect(isEditLastKey(key('ArrowUp', { shiftKey: true }), '')).toBe(false);
+    expect(isEditLastKey(key('ArrowUp', { metaKey: true }), '')).toBe(false);
+    expect(isEditLastKey({ ...key('ArrowUp'), isComposing: true }, '')).toBe(false);
+    expect(isEditLastKey(key('ArrowDown'), '')).toBe(false);
   });
 });

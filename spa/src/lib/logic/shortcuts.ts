@@ -43,3 +43,8 @@ export function isTypingTarget(target: unknown): boolean {
   if (tag === 'INPUT') return !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(el.type ?? 'text');
   return false;
 }
+
+/** Up arrow (no modifier) in an empty message box: edit your last message there. */
+export function isEditLastKey(e: KeyLike, text: string): boolean {
+  return e.key === 'ArrowUp' && !text && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing;
+}

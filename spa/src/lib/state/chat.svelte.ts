@@ -38,7 +38,7 @@ import { startUpload } from '../api/uploads';
 import { SessionState } from './session.svelte';
 import { ThemeState } from './theme.svelte';
 import { TimelineState } from './timeline.svelte';
-import { UiState } from './ui.svelte';
+import { UiState, type EditPlace } from './ui.svelte';
 import { WorkspaceState } from './workspace.svelte';
 
 export const DEV_EMAIL = 'local@clickclack.chat';
@@ -970,8 +970,10 @@ export class Chat {
 
   // --- edit and delete ----------------------------------------------------------------------
 
-  startEdit(messageId: string): void {
+  /** Edit a message inline, in the timeline or in the thread panel (where its row is). */
+  startEdit(messageId: string, place: EditPlace = 'timeline'): void {
     this.ui.editingId = messageId;
+    this.ui.editingIn = place;
   }
 
   cancelEdit(): void {
@@ -980,9 +982,19 @@ export class Chat {
 
   /** Up arrow in an empty composer: edit my newest message in this conversation. */
   editLast(conversationId: string): boolean {
-    const m = lastOwnMessage(this.timeline.get(conversationId).messages, this.session.me?.id ?? null);
+    return this.#editLastOf(this.timeline.get(conversationId).messages, 'timeline');
+  }
+
+  /** Up arrow in an empty thread reply box: edit my newest reply in that (open) thread. */
+  editLastReply(rootId: string): boolean {
+    if (this.thread.rootId !== rootId) return false;
+    return this.#editLastOf(this.thread.replies, 'thread');
+  }
+
+  #editLastOf(list: Message[], place: EditPlace): boolean {
+    const m = lastOwnMessage(list, this.session.me?.id ?? null);
     if (!m) return false;
-    this.ui.editingId = m.id;
+    this.startEdit(m.id, place);
     return true;
   }
 

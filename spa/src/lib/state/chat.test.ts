@@ -292,6 +292,51 @@ describe('Chat controller', () => {
     expect(chat.timeline.get('chn_g').messages.find((m) => m.id === id)?.deleted_at).toBeTruthy();
   });
 
+  it('Up arrow in a thread reply box edits my last reply there; focus goes back to that box', async () => {
+    const { chat, server } = await started();
+    const root = server.messages.chn_g![0]!;
+    server.replies[root.id] = [reply(root.id, 1)];
+    expect(chat.editLastReply(root.id)).toBe(false); // thread not open
+    await chat.thread.open(root.id);
+    expect(chat.editLastReply(root.id)).toBe(false); // nothing of mine in it
+    await chat.thread.sendReply(root.id, 'first');
+    await chat.thread.sendReply(root.id, 'second');
+    await chat.send('chn_g', 'in the channel'); // newer, but not in the thread
+    expect(chat.editLastReply(root.id)).toBe(true);
+    const id = chat.ui.editingId!;
+    expect(chat.thread.replies.find((m) => m.id === id)?.body).toBe('second');
+    expect(chat.ui.editingIn).toBe('thread');
+    expect(chat.ui.editReturnFocusId).toBe('reply-input');
+    expect(await chat.saveEdit(id, 'second, better')).toBe(true);
+    expect(chat.ui.editingId).toBeNull();
+    expect(chat.thread.replies.find((m) => m.id === id)).toMatchObject({ body: 'second, better', edited_at: expect.any(String) });
+    expect(chat.ui.editReturnFocusId).toBe('reply-input'); // read after the save too
+    // The main composer's Up arrow edits in the timeline, and focus goes back there.
+    expect(chat.editLast('chn_g')).toBe(true);
+    expect(chat.ui.editingIn).toBe('timeline');
+    expect(chat.ui.editReturnFocusId).toBe('composer-input');
+    // Closing the thread ends an edit begun in it.
+    chat.editLastReply(root.id);
+    chat.thread.close();
+    expect(chat.ui.editingId).toBeNull();
+  });
+
+  it('an open confirm dialog (delete) counts as a dialog: Esc closes only it', async () => {
+    const { chat } = await started();
+    const ui = chat.ui;
+    ui.panel = { kind: 'search', query: '' };
+    expect(ui.anyDialogOpen).toBe(false);
+    const release = ui.holdDialog();
+    expect(ui.anyDialogOpen).toBe(true);
+    expect(ui.closeTopmost()).toBe(true); // the dialog closes itself; the panel stays
+    expect(ui.panel).toEqual({ kind: 'search', query: '' });
+    release();
+    release(); // idempotent
+    expect(ui.anyDialogOpen).toBe(false);
+    expect(ui.closeTopmost()).toBe(true);
+    expect(ui.panel).toBeNull();
+  });
+
   it('reaction events aggregate counts; my toggle uses the server answer', async () => {
     const { chat, server } = await started();
     const id = server.messages.chn_g![0]!.id;

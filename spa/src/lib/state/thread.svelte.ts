@@ -78,7 +78,9 @@ export class ThreadView {
   }
 
   close(): void {
-    if (this.#d.ui.panel?.kind === 'thread') this.#d.ui.panel = null;
+    const ui = this.#d.ui;
+    if (ui.panel?.kind === 'thread') ui.panel = null;
+    if (ui.editingIn === 'thread') ui.editingId = null; // an edit begun in the panel ends with it
     this.reset(null);
   }
 
