@@ -14,20 +14,34 @@
 4. **A closed websocket does not linger.**  hypercorn's ping task only notices a close when its
    ``websocket_ping_interval`` sleep ends, so every closed socket kept a task alive for up to
    25 s, and graceful shutdown waited for it.  Setting ``closed`` now cancels the ping task.
+5. **A refused websocket handshake is problem+json** like every other error: hypercorn answers
+   an upgrade request it cannot accept (no ``Sec-WebSocket-Key``, a version other than 13, a
+   body) with an empty 400 before the app sees it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from typing import Any
 
 import trio
 from hypercorn.events import Closed, RawData
 from hypercorn.protocol import ws_stream
+from hypercorn.protocol.events import Body, EndBody, Response
 from hypercorn.trio import tcp_server
 from wsproto.events import Ping
 
 LOGGER = logging.getLogger("clickclack.server")
+_HANDSHAKE_PROBLEM = json.dumps({
+    "type": "https://clickclack.chat/problems/bad_websocket_handshake",
+    "title": "Bad Request", "status": 400,
+    "detail": "invalid websocket handshake (RFC 6455: Upgrade: websocket, Connection: Upgrade, "
+              "Sec-WebSocket-Key, Sec-WebSocket-Version: 13)",
+    "code": "bad_websocket_handshake",
+    "error": "invalid websocket handshake",
+}).encode() + b"\n"
 _applied = False
 SEND_TIMEOUT_S = 10.0
 
@@ -58,7 +72,10 @@ def apply(send_timeout_s: float) -> None:
                 with trio.CancelScope(shield=True) as scope:
                     scope.relative_deadline = SEND_TIMEOUT_S
                     await self.stream.send_all(event.data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
+            except (trio.BrokenResourceError, trio.ClosedResourceError, trio.BusyResourceError):
+                # Busy: hypercorn's _close() is in stream.send_eof(), which checkpoints while
+                # it holds trio's send-conflict detector but not this lock; the connection is
+                # closing either way.
                 await self.protocol.handle(Closed())
                 return
         if scope.cancelled_caught:
@@ -82,6 +99,23 @@ def apply(send_timeout_s: float) -> None:
                 await self._send_wsproto_event(Ping())
                 await self.context.sleep(self.config.websocket_ping_interval)
 
+    original_error = ws_stream.WSStream._send_error_response
+
+    async def problem_error_response(self: Any, status_code: int) -> None:
+        if status_code != 400:
+            await original_error(self, status_code)
+            return
+        body = _HANDSHAKE_PROBLEM
+        await self.send(Response(
+            stream_id=self.stream_id, status_code=400,
+            headers=[(b"content-type", b"application/problem+json"),
+                     (b"content-length", str(len(body)).encode()), (b"connection", b"close")]))
+        await self.send(Body(stream_id=self.stream_id, data=body))
+        await self.send(EndBody(stream_id=self.stream_id))
+        await self.config.log.access(self.scope, {"status": 400, "headers": []},
+                                     time.time() - self.start_time)
+
+    ws_stream.WSStream._send_error_response = problem_error_response  # type: ignore[method-assign]
     ws_stream.WSStream.closed = property(get_closed, set_closed)  # type: ignore[assignment]
     ws_stream.WSStream._send_pings = send_pings  # type: ignore[method-assign]
     original_read = tcp_server.TCPServer._read_data

@@ -29,16 +29,18 @@ async def test_me_has_the_profile_fields_with_defaults(http):
         assert absent not in user  # optional fields are omitted, never null
 
 
-async def test_display_name_is_trimmed_non_empty_and_at_most_80_bytes(http):
+async def test_display_name_is_trimmed_non_empty_and_at_most_80_characters(http):
     r = await patch(http, {"display_name": "  Ada Lovelace  "})
     assert r.status_code == 200 and r.json()["user"]["display_name"] == "Ada Lovelace"
     assert (await me(http))["display_name"] == "Ada Lovelace"
     for bad, code in (("", "display_name_required"), ("   ", "display_name_required"),
                       ("x" * 81, "display_name_too_long"),
-                      ("é" * 41, "display_name_too_long")):  # 41 characters, 82 bytes
+                      ("é" * 81, "display_name_too_long"),
+                      (" " + "x" * 80, "display_name_too_long")):  # counted before trimming
         r = await patch(http, {"display_name": bad})
         assert r.status_code == 400 and r.json()["code"] == code, bad
-    assert (await patch(http, {"display_name": "é" * 40})).status_code == 200  # 80 bytes
+    # characters (code points), as the description's maxLength counts them (issue 9)
+    assert (await patch(http, {"display_name": "é" * 80})).status_code == 200  # 160 bytes
     assert (await patch(http, {"display_name": "x" * 80})).status_code == 200
     assert (await me(http))["display_name"] == "x" * 80
 
@@ -95,9 +97,18 @@ async def test_avatar_url_rules_and_the_gravatar_fallback(http):
                       ("img.example.com/a.png", "avatar_url_invalid"),
                       ("https://exa mple.com/a.png", "avatar_url_invalid"),
                       ("https://[::1/a.png", "avatar_url_invalid"),
+                      # issue 9: exactly the declared pattern: a host name, no user info or
+                      # IPv6 literal, no control characters
+                      ("https://user@img.example.com/a.png", "avatar_url_invalid"),
+                      ("https://[::1]/a.png", "avatar_url_invalid"),
+                      ("https://img.example.com/a\x01.png", "avatar_url_invalid"),
+                      (" " + ok_500, "avatar_url_too_long"),
                       (ok_500 + "a", "avatar_url_too_long")):
         r = await patch(http, {"avatar_url": bad}, headers=h)
         assert r.status_code == 400 and r.json()["code"] == code, bad
+    r = await patch(http, {"avatar_url": " HTTPS://img.example.com:8443/b.png?x=1 "},
+                    headers=h)
+    assert r.json()["user"]["avatar_url"] == "HTTPS://img.example.com:8443/b.png?x=1"
     r = await patch(http, {"avatar_url": ""}, headers=h)
     assert r.status_code == 200 and r.json()["user"]["avatar_url"] == gravatar
 

@@ -122,3 +122,26 @@ async def test_database_read_failure_is_503(http, monkeypatch):
 
     monkeypatch.setattr(workspaces, "list_workspaces", locked)
     assert_problem(await http.get("/api/workspaces"), 503, "db_unavailable")
+
+
+async def test_integer_fields_take_integral_numbers_only(http):
+    """Issue 9: JSON Schema's "integer" is any number with no fraction, so 2.0 and 2e0 are
+    integers as the description states them; 2.5 and "2" are not."""
+    _, ch = await bootstrap_ids(http)
+    await http.post(f"/api/channels/{ch}/messages", json={"body": "one"})
+    for seq in (1.0, 1e0):
+        r = await http.post(f"/api/channels/{ch}/read", json={"seq": seq})
+        assert r.status_code == 200, r.text
+    for seq in (1.5, "1", 1e300):
+        r = await http.post(f"/api/channels/{ch}/read", json={"seq": seq})
+        assert_problem(r, 400, "validation_failed")
+
+
+async def test_declared_query_patterns_are_enforced(http):
+    """Issue 9: a query parameter with a declared pattern is checked against it (search q may
+    not contain NUL: it used to reach the database and answer 503)."""
+    ws, _ = await bootstrap_ids(http)
+    r = await http.get("/api/search", params={"workspace_id": ws, "q": "a\x00b"})
+    assert_problem(r, 400, "validation_failed")
+    r = await http.get("/api/search", params={"workspace_id": ws, "q": "x" * 501})
+    assert_problem(r, 400, "validation_failed")

@@ -81,6 +81,18 @@ async def test_impersonation_header_selects_the_user(http):
     assert r.status_code == 401
 
 
+async def test_logout_takes_a_bodyless_post(http):
+    """Issue 9: logout has no body, so a POST without one (and without Content-Type) is fine;
+    a body of another type is still 415."""
+    person = await sign_up(http, "bodyless@example.com")
+    r = await http.post("/api/auth/logout", headers=person.headers)
+    assert r.status_code == 200 and r.json() == {"ok": True}
+    assert (await http.get("/api/me", headers=person.headers)).status_code == 401
+    r = await http.post("/api/auth/logout", content=b"x",
+                        headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+
+
 async def test_logout_revokes_the_session(http):
     person = await sign_up(http, "bye@example.com")
     r = await http.post("/api/auth/logout", json={}, headers=person.headers)

@@ -22,7 +22,13 @@ async def test_get_and_patch_channel(http):
     assert r.json()["event"]["payload"] == {"channel_id": ch, "archived": True}
     assert (await http.patch(f"/api/channels/{ch}", json={"purpose": "two\nlines"})
             ).status_code == 400
-    assert (await http.patch(f"/api/channels/{ch}", json={})).status_code == 400
+    # nothing to change (issue 9): the channel as it is, 200, no event
+    r = await http.patch(f"/api/channels/{ch}", json={})
+    assert r.status_code == 200 and "event" not in r.json(), r.text
+    r = await http.patch(f"/api/channels/{ch}", json={"name": "  ", "purpose": None})
+    assert r.status_code == 200 and "event" not in r.json(), r.text
+    r = await http.patch(f"/api/channels/{ch}", json={"name": "n" * 81})
+    assert r.status_code == 400 and r.json()["code"] == "name_too_long"
     member = await sign_up(http, "m@example.com")
     await add_member(http, ws, member.user_id)
     r = await http.patch(f"/api/channels/{ch}", json={"purpose": "mine"},
@@ -87,3 +93,39 @@ async def test_join_and_leave_public_channels(http):
     assert (await http.post(f"/api/channels/{ch}/leave", headers=bob.headers)).status_code == 200
     members = (await http.get(f"/api/channels/{ch}/members")).json()["members"]
     assert bob.user_id not in [u["id"] for u in members]
+
+
+async def test_removing_someone_who_is_not_a_member_is_404(http):
+    """Issue 9: DELETE /api/channels/{id}/members/{user_id} for a user who is not in the
+    channel is 404, not a 200 that changed nothing."""
+    ws, _ = await bootstrap_ids(http)
+    ch = (await http.post(f"/api/workspaces/{ws}/channels",
+                          json={"name": "secret-plans", "kind": "private"})).json()["channel"]
+    member = await sign_up(http, "leaver@example.com")
+    await add_member(http, ws, member.user_id)
+    url = f"/api/channels/{ch['id']}/members/{member.user_id}"
+    r = await http.delete(url)
+    assert r.status_code == 404 and r.json()["code"] == "member_not_found"
+    assert (await http.post(f"/api/channels/{ch['id']}/members",
+                            json={"user_id": member.user_id})).status_code == 200
+    assert (await http.delete(url)).status_code == 200
+    assert (await http.delete(url)).status_code == 404
+    assert (await http.delete(f"/api/channels/{ch['id']}/members/usr_nobody")).status_code == 404
+
+
+async def test_adding_to_an_archived_channel_or_adding_a_guest_is_a_conflict(http):
+    """Issue 9: both depend on state (the channel's, the target's role), not on the request's
+    shape, so they are 409 like other conflicts (D2), not 400."""
+    ws, _ = await bootstrap_ids(http)
+    ch = (await http.post(f"/api/workspaces/{ws}/channels",
+                          json={"name": "ops-room", "kind": "private"})).json()["channel"]
+    guest = await sign_up(http, "visitor@example.com")
+    await add_member(http, ws, guest.user_id, role="guest")
+    r = await http.post(f"/api/channels/{ch['id']}/members", json={"user_id": guest.user_id})
+    assert r.status_code == 409 and r.json()["code"] == "guest_not_allowed"
+    member = await sign_up(http, "late@example.com")
+    await add_member(http, ws, member.user_id)
+    assert (await http.patch(f"/api/channels/{ch['id']}", json={"archived": True})
+            ).status_code == 200
+    r = await http.post(f"/api/channels/{ch['id']}/members", json={"user_id": member.user_id})
+    assert r.status_code == 409 and r.json()["code"] == "channel_archived"

@@ -161,6 +161,15 @@ async def test_reactions_counts_limits_and_events(http):
     assert (await http.delete(f"{url}/%F0%9F%91%8D")).json().get("event") is None
     for bad in ("x" * 65, "a b", "\u202eevil", ""):
         assert (await http.post(url, json={"emoji": bad})).status_code == 400, bad
+    # issue 9: the path segment is decoded once (no second unquote), and the declared bounds
+    # hold there too: "%2541" is the literal "%41", not "A"; 65 characters are too many
+    assert (await http.post(url, json={"emoji": "%41"})).status_code == 201
+    r = await http.delete(f"{url}/%2541")
+    assert r.status_code == 200 and r.json()["event"]["payload"]["emoji"] == "%41"
+    r = await http.delete(f"{url}/{'x' * 65}")
+    assert r.status_code == 400 and r.json()["code"] == "emoji_too_long"
+    r = await http.delete(f"{url}/a%20b")
+    assert r.status_code == 400 and r.json()["code"] == "emoji_invalid"
     for i in range(49):  # Bob's thumbs up is the 50th distinct reaction
         assert (await http.post(url, json={"emoji": f":e{i}:"})).status_code == 201
     r = await http.post(url, json={"emoji": ":one-too-many:"})
@@ -230,6 +239,6 @@ async def test_topics_label_messages_and_filter_pages(http):
              ).json()["channel"]["id"]
     r = await http.post(f"/api/channels/{other}/messages",
                         json={"body": "x", "topic_id": topic["id"]})
-    assert r.status_code == 400 and r.json()["code"] == "topic_invalid"
+    assert r.status_code == 404 and r.json()["code"] == "topic_invalid"
     r = await http.get(f"/api/channels/{ch}/messages", params={"topic_id": ""})
     assert r.status_code == 400

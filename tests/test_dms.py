@@ -94,6 +94,11 @@ async def test_group_dm_limits_and_threads(http):
                             headers=ann.headers)).status_code == 400
     assert (await http.post("/api/dms", json={"workspace_id": ws, "member_ids": ["usr_nobody"]},
                             headers=ann.headers)).status_code == 400
+    # at most 31 ids, as the description declares (issue 9), duplicates or not
+    r = await http.post("/api/dms", json={"workspace_id": ws,
+                                          "member_ids": [ps[1].user_id] * 32},
+                        headers=ann.headers)
+    assert r.status_code == 400 and r.json()["code"] == "dm_too_large"
     root = (await http.post(f"/api/dms/{dm['id']}/messages", json={"body": "root"},
                             headers=ann.headers)).json()["message"]
     r = await http.post(f"/api/messages/{root['id']}/thread/replies", json={"body": "re"},

@@ -100,7 +100,7 @@ async def call_all(http: httpx.AsyncClient, spec: dict[str, Any], ids: dict[str,
             params = {p["name"]: ids.get(p["name"], sample(p["schema"], components, p["name"]))
                       for p in op.get("parameters", []) if p["in"] == "query" and p["required"]}
             body = None
-            if "requestBody" in op:
+            if "application/json" in op.get("requestBody", {}).get("content", {}):
                 schema = op["requestBody"]["content"]["application/json"]["schema"]
                 body = sample(schema, components)
                 for key in ("channel_id", "message_id", "workspace_id", "user_id"):

@@ -103,21 +103,29 @@ async def test_patch_rules(http):
         assert r.json()["code"] == code, r.text
 
     mod = crew.mod.headers
-    await refused(mod, crew.mod.user_id, {"moderation_note": "me"}, 400, "cannot_moderate_self")
-    await refused(None, crew.captain, {"moderation_note": "me"}, 400, "cannot_moderate_self")
-    await refused(mod, crew.captain, {"blocked": True}, 400, "cannot_moderate_owner")
-    await refused(mod, crew.mod2.user_id, {"blocked": True}, 400, "target_rank_not_below")
-    await refused(mod, bot["id"], {"blocked": True}, 400, "target_rank_not_below")
-    await refused(mod, crew.target.user_id, {"role": "moderator"}, 400, "role_rank_not_below")
+    # who may moderate whom is a permission: 403 (issue 9, D2), not a malformed request
+    await refused(mod, crew.mod.user_id, {"moderation_note": "me"}, 403, "cannot_moderate_self")
+    await refused(None, crew.captain, {"moderation_note": "me"}, 403, "cannot_moderate_self")
+    await refused(mod, crew.captain, {"blocked": True}, 403, "cannot_moderate_owner")
+    await refused(mod, crew.mod2.user_id, {"blocked": True}, 403, "target_rank_not_below")
+    await refused(mod, bot["id"], {"blocked": True}, 403, "target_rank_not_below")
+    await refused(mod, crew.target.user_id, {"role": "moderator"}, 403, "role_rank_not_below")
     await refused(None, crew.target.user_id, {"role": "owner"}, 400, "role_not_assignable")
     await refused(None, crew.target.user_id, {"role": "admin"}, 400, "invalid_role")
     await refused(None, crew.target.user_id, {"role": "bot"}, 400, "invalid_role")
-    await refused(None, bot["id"], {"role": "member"}, 400, "bot_role_fixed")
+    await refused(None, bot["id"], {"role": "member"}, 409, "bot_role_fixed")  # its state
     await refused(None, crew.target.user_id, {}, 400, "empty_patch")
     await refused(None, crew.target.user_id, {"timeout_until": "tomorrow"}, 400,
                   "invalid_timeout")
     await refused(None, crew.target.user_id, {"timeout_until": "2099-01-01T00:00:00"}, 400,
                   "invalid_timeout")
+    # exactly RFC 3339 (the description's format: date-time), not all that fromisoformat takes
+    await refused(None, crew.target.user_id, {"timeout_until": "2099-01-01 00:00:00Z"}, 400,
+                  "invalid_timeout")
+    await refused(None, crew.target.user_id, {"timeout_until": "2099-01-01T00:00Z"}, 400,
+                  "invalid_timeout")
+    await refused(None, crew.target.user_id,
+                  {"moderation_note": "  " + "n" * 999}, 400, "moderation_note_too_long")
     await refused(None, crew.target.user_id, {"moderation_note": "n" * 1001}, 400,
                   "moderation_note_too_long")
     await refused(crew.member.headers, crew.target.user_id, {"blocked": True}, 403,
@@ -136,6 +144,23 @@ async def test_patch_rules(http):
     # The owner may moderate a bot (not change its role).
     r = await patch(http, crew, bot["id"], {"timeout_minutes": 1})
     assert r.status_code == 200
+
+
+async def test_patch_takes_what_its_description_allows(http):
+    """Issue 9: what the description declares valid is accepted -- a role in any case with
+    blanks around it, RFC 3339 with a lower-case t/z or an offset that leaves year 1 in UTC
+    (clamped: in the past), and an integral float for an integer field."""
+    crew = await make_crew(http)
+    uid = crew.target.user_id
+    for body in ({"role": " Guest\n"}, {"timeout_until": "2099-01-01t00:00:00z"},
+                 {"timeout_until": "0001-01-01T00:00:00+01:00"}, {"timeout_minutes": 5.0},
+                 {"timeout_minutes": 3e1}):
+        r = await patch(http, crew, uid, body)
+        assert r.status_code == 200, (body, r.text)
+    r = await patch(http, crew, uid, {"timeout_minutes": 1.5})
+    assert r.status_code == 400 and r.json()["code"] == "validation_failed"
+    r = await patch(http, crew, uid, {"timeout_minutes": "5"})
+    assert r.status_code == 400 and r.json()["code"] == "validation_failed"
 
 
 async def test_patch_fields_and_the_response(http):
@@ -285,7 +310,7 @@ async def test_guests_see_and_post_only_in_guest_within_a_daily_budget(server, h
         f"/api/workspaces/{crew.ws}/channels")).json()["channels"]}
     assert "guest" not in before
     r = await http.post(f"/api/workspaces/{crew.ws}/channels", json={"name": "Guest"})
-    assert r.status_code == 400 and r.json()["code"] == "channel_name_reserved"
+    assert r.status_code == 409 and r.json()["code"] == "channel_name_reserved"
 
     tail = await tail_cursor(http, crew.ws, headers=g.headers)
     async with open_socket(server, crew.ws, tail, g.token) as ws:

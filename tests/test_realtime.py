@@ -274,3 +274,18 @@ async def test_an_oversized_client_frame_closes_only_that_socket(server, http):
         with trio.fail_after(5):
             (e,) = await next_events(good)
         assert e["cursor"] == r.json()["event"]["cursor"]
+
+
+async def test_a_refused_handshake_is_problem_json(http):
+    """Issue 9: an upgrade request hypercorn cannot accept (here a version other than 13) is
+    answered 400 with a problem+json body like every other error, not an empty 400; a plain
+    GET (no upgrade) is 400 upgrade_required."""
+    ws_id, _ = await bootstrap_ids(http)
+    handshake = {"Upgrade": "websocket", "Connection": "Upgrade",
+                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "12"}
+    r = await http.get("/api/realtime/ws", params={"workspace_id": ws_id}, headers=handshake)
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "bad_websocket_handshake"
+    r = await http.get("/api/realtime/ws", params={"workspace_id": ws_id})
+    assert r.status_code == 400 and r.json()["code"] == "upgrade_required"

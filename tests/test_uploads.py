@@ -308,6 +308,9 @@ async def test_form_rules(http):
         (b"--" + BOUNDARY.encode() + b"\r\nno headers at all", {}, 400, "multipart_invalid"),
         (form(part("workspace_id", ws), part("width", "wide"), file_part), {}, 400,
          "validation_failed"),
+        # issue 9: a repeated field is refused (it used to be concatenated: "6"+"40")
+        (form(part("workspace_id", ws), part("width", "6"), part("width", "40"), file_part),
+         {}, 400, "form_field_repeated"),
     ]
     for body, params, status, code in cases:
         r = await http.post("/api/uploads", content=body, headers=CT, params=params)
@@ -609,3 +612,16 @@ async def test_a_failed_database_write_removes_the_stored_file(http, server, mon
     r = await upload(http, ws, jpeg_with_exif(32, 32), "lost.jpg", expect=503)
     assert r.json()["code"] == "db_unavailable"
     assert stored_files(server.config.data) == before  # neither the file nor its thumbnail
+
+
+async def test_a_part_without_a_name_is_ignored_not_a_500(http):
+    """Issue 9 (found by schemathesis): a form part whose Content-Disposition has no usable
+    name crashed the handler (500); such parts, like unknown fields, are ignored."""
+    ws, _ = await bootstrap_ids(http)
+    nameless = (f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n").encode()
+    body = form(nameless, part("file", b"data", filename="a.bin"))
+    r = await http.post("/api/uploads", content=body, headers=CT, params={"workspace_id": ws})
+    assert r.status_code == 201, r.text
+    body = form(part("whatever", "1"), part("whatever", "2"), part("file", b"d", filename="b"))
+    r = await http.post("/api/uploads", content=body, headers=CT, params={"workspace_id": ws})
+    assert r.status_code == 201, r.text

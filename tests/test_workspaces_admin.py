@@ -77,11 +77,12 @@ async def test_patch_validation(http):
     assert await code({"name": None, "slug": None}) == (400, "empty_patch")
     assert await code({"name": "   "}) == (400, "name_required")
     assert await code({"name": "x" * 81}) == (400, "name_too_long")
-    assert await code({"name": "é" * 41}) == (400, "name_too_long")  # 82 bytes
+    assert await code({"name": "é" * 80 + " "}) == (400, "name_too_long")  # before trimming
     assert await code({"slug": "!!!"}) == (400, "slug_required")
     assert await code({"slug": "a" * 65}) == (400, "slug_too_long")
-    assert await code({"slug": "guests"}) == (400, "slug_reserved")
-    assert await code({"slug": "ClickClack"}) == (400, "slug_reserved")
+    # reserved: a conflict with ClickClack's own names, like a taken slug (issue 9)
+    assert await code({"slug": "guests"}) == (409, "slug_reserved")
+    assert await code({"slug": "ClickClack"}) == (409, "slug_reserved")
     assert await code({"slug": "Taken"}) == (409, "slug_taken")
     assert await code({"icon_url": "/api/uploads/upl_01jv0000000000000000000000"}) == (
         400, "icon_url_invalid")  # no uploads yet: only "" is accepted
@@ -98,6 +99,23 @@ async def test_patch_validation(http):
     r = await http.patch(f"/api/workspaces/{boot}", json={"slug": "clickclack", "name": "CC"})
     assert r.status_code == 200, r.text
 
+
+
+async def test_names_count_characters_and_derived_slugs_fit(http):
+    """Names are at most 80 characters (code points, as the description's maxLength counts
+    them; issue 9), not 80 UTF-8 bytes; a slug derived from a long name is cut to 64."""
+    ws = await new_workspace(http, "é" * 80)
+    assert ws["name"] == "é" * 80
+    long_ascii = await new_workspace(http, "a" * 70)  # used to be 400 slug_too_long
+    assert long_ascii["slug"] == "a" * 64
+    r = await http.patch(f"/api/workspaces/{ws['id']}", json={"name": "ü" * 80})
+    assert r.status_code == 200 and r.json()["workspace"]["name"] == "ü" * 80
+    r = await http.post(f"/api/workspaces/{ws['id']}/channels", json={"name": "ö" * 40 + "x" * 40})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"/api/workspaces/{ws['id']}/channels", json={"name": "x" * 81})
+    assert r.status_code == 400 and r.json()["code"] == "name_too_long"
+    r = await http.post("/api/workspaces", json={"name": "Ops", "slug": "Guests"})
+    assert r.status_code == 409 and r.json()["code"] == "slug_reserved"
 
 async def test_patch_is_for_managers_and_invisible_to_outsiders(http):
     ws = await new_workspace(http)
@@ -295,11 +313,12 @@ async def test_transfer_ownership_rules_and_event(http, server):
     assert await code(member.user_id, headers=outsider.headers) == (404, "workspace_not_found")
     assert await code(member.user_id, headers=moderator.headers) == (403, "owner_required")
     assert await code(moderator.user_id, headers=member.headers) == (403, "owner_required")
-    assert await code(me) == (400, "transfer_target_self")
-    assert await code(outsider.user_id) == (400, "transfer_target_not_member")
-    assert await code("usr_nobody") == (400, "transfer_target_not_member")
-    assert await code(guest.user_id) == (400, "transfer_target_role")
-    assert await code(bot_id) == (400, "transfer_target_role")
+    # the target's state (409) or absence (404), not a malformed request (issue 9, D2)
+    assert await code(me) == (409, "transfer_target_self")
+    assert await code(outsider.user_id) == (404, "transfer_target_not_member")
+    assert await code("usr_nobody") == (404, "transfer_target_not_member")
+    assert await code(guest.user_id) == (409, "transfer_target_role")
+    assert await code(bot_id) == (409, "transfer_target_role")
     r = await http.post(url, json={})
     assert r.status_code == 400
 

@@ -51,10 +51,16 @@ class NotImplementedHere(ClickclackError):
     title = "Not Implemented"
 
 
-def _strict_json_same_origin(ctx: Ctx) -> None:
-    """The guard on consume/logout/password routes (2.2): JSON only, and same-origin."""
+def _strict_json_same_origin(ctx: Ctx, *, bodyless_ok: bool = False) -> None:
+    """The guard on consume/logout/password routes (2.2): JSON only, and same-origin.
+
+    ``bodyless_ok`` (logout, which takes no body): a request with neither a body nor a
+    ``Content-Type`` passes the content-type half; the same-origin half still applies (a
+    cross-site POST carries ``Origin``)."""
     ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    if ctype != "application/json":
+    bodyless = (not request.content_length and "Transfer-Encoding" not in request.headers
+                and "Content-Type" not in request.headers)
+    if ctype != "application/json" and not (bodyless_ok and bodyless):
         raise UnsupportedMediaType("request body must be application/json",
                                    code="json_content_type_required")
     if not auth.same_origin(request.headers, ctx.services.config.public_url):
@@ -119,10 +125,11 @@ async def magic_consume(ctx: Ctx, body: MagicConsume) -> Response:
     return _signed_in(user, session)
 
 
-@route("POST", "/api/auth/logout", summary="Revoke the current session and clear the cookie",
+@route("POST", "/api/auth/logout", summary="Revoke the current session and clear the cookie "
+       "(no body; a body, if sent, must be application/json)",
        auth="public", response=Ok, errors=(403, 415), tags=("auth",))
 async def logout(ctx: Ctx) -> Response:
-    _strict_json_same_origin(ctx)
+    _strict_json_same_origin(ctx, bodyless_ok=True)
     try:
         actor = auth.resolve(ctx.services, "GET", request.remote_addr, request.headers)
     except ClickclackError:

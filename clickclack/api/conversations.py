@@ -5,17 +5,16 @@ Contract sections 7-13 with D2 and D6."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from quart import Response
 
 from clickclack.api.http import Ctx, encode, rate_limit
-from clickclack.api.messages import _PAGE_QUERY, page_query
+from clickclack.api.messages import _PAGE_QUERY, PAGE_EXCLUSIVE, page_query
 from clickclack.api.routing import NONCE_PATTERN, QueryParam, int_param, route, str_param
-from clickclack.errors import ValidationFailed
+from clickclack.errors import BadRequest, NotFound, ValidationFailed
 from clickclack.store._rows import event_out
 from clickclack.store.conversation import PageQuery
-from clickclack.store.reactions import PINS_LIMIT_MAX
+from clickclack.store.reactions import MAX_EMOJI_CHARS, PINS_LIMIT_MAX
 from clickclack.types import MessageOut, MessagePage, Ok, ThreadState
 from clickclack.types.conversations import (
     ChannelMemberIn,
@@ -46,6 +45,7 @@ from clickclack.types.conversations import (
     TopicList,
     TopicOut,
 )
+from clickclack.types.core import EMOJI_PATTERN
 
 # --- topics -----------------------------------------------------------------------------------
 
@@ -104,10 +104,12 @@ async def add_channel_member(ctx: Ctx, body: ChannelMemberIn, channel_id: str) -
 
 
 @route("DELETE", "/api/channels/{channel_id}/members/{user_id}", summary="Remove a member "
-       "from a channel (yourself, or anyone for managers)", auth="user", scope="channels:write",
-       response=Ok, errors=(401, 403, 404), tags=("channels",))
+       "from a channel (yourself, or anyone for managers); 404 when they are not a member",
+       auth="user", scope="channels:write", response=Ok, errors=(401, 403, 404),
+       tags=("channels",))
 async def remove_channel_member(ctx: Ctx, channel_id: str, user_id: str) -> Ok:
-    await ctx.services.store.remove_channel_member(ctx.me, channel_id, user_id)
+    if not await ctx.services.store.remove_channel_member(ctx.me, channel_id, user_id):
+        raise NotFound("that user is not a member of this channel", code="member_not_found")
     return Ok(ok=True)
 
 
@@ -168,13 +170,18 @@ async def delete_message(ctx: Ctx, message_id: str) -> MessageChanged:
 
 # --- threads ----------------------------------------------------------------------------------
 
-_THREAD_QUERY = (*[q for q in _PAGE_QUERY if q.name != "mode"],
-                 QueryParam("latest", {"type": "boolean"}))
+_THREAD_ONE_OF = "at most one of before_seq, after_seq, around_seq and latest (400 otherwise)"
+_THREAD_QUERY = (*[QueryParam(q.name, q.schema, q.required, q.description.replace(
+                     "mode (400", "latest (400")) for q in _PAGE_QUERY if q.name != "mode"],
+                 QueryParam("latest", {"type": "boolean"},
+                            description="true: the newest replies; false: the oldest; "
+                            + _THREAD_ONE_OF))
 
 
 @route("GET", "/api/messages/{message_id}/thread", summary="A thread: the root and a page of "
        "replies over thread_seq (ascending)", auth="user", scope="threads:read",
-       response=ThreadPage, query=_THREAD_QUERY, errors=(400, 401, 404), tags=("threads",))
+       response=ThreadPage, query=_THREAD_QUERY, errors=(400, 401, 404), tags=("threads",),
+       exclusive=(("before_seq", "after_seq", "around_seq", "latest"),))
 async def get_thread(ctx: Ctx, message_id: str) -> ThreadPage:
     q = dict(ctx.query)
     latest = q.pop("latest", None)
@@ -227,9 +234,15 @@ async def add_reaction(ctx: Ctx, body: ReactionIn, message_id: str) -> Any:
 
 @route("DELETE", "/api/messages/{message_id}/reactions/{emoji}", summary="Remove your "
        "reaction (200 also when it was not there)", auth="user", scope="messages:write",
-       response=ReactionsOut, errors=(400, 401, 404), tags=("reactions",))
+       response=ReactionsOut, errors=(400, 401, 404), tags=("reactions",),
+       path_schemas={"emoji": {"type": "string", "minLength": 1, "maxLength": MAX_EMOJI_CHARS,
+                               "pattern": EMOJI_PATTERN}})
 async def remove_reaction(ctx: Ctx, message_id: str, emoji: str) -> ReactionsOut:
-    event, summary = await ctx.services.store.remove_reaction(ctx.me, message_id, unquote(emoji))
+    # The path arrives decoded once (percent-encode the emoji once, as for any path segment).
+    if len(emoji) > MAX_EMOJI_CHARS:  # before trimming, as the description counts
+        raise BadRequest(f"emoji must be at most {MAX_EMOJI_CHARS} characters",
+                         code="emoji_too_long")
+    event, summary = await ctx.services.store.remove_reaction(ctx.me, message_id, emoji)
     return ReactionsOut(reactions=summary, event=event_out(event) if event else None)
 
 
@@ -322,7 +335,7 @@ async def open_dm(ctx: Ctx, conversation_id: str) -> DirectConversationOut:
 
 @route("GET", "/api/dms/{conversation_id}/messages", summary="A page of DM roots (ascending)",
        auth="user", scope="dms:read", response=MessagePage, query=_PAGE_QUERY,
-       errors=(400, 401, 404), tags=("dms",))
+       exclusive=PAGE_EXCLUSIVE, errors=(400, 401, 404), tags=("dms",))
 async def list_dm_messages(ctx: Ctx, conversation_id: str) -> MessagePage:
     return ctx.services.store.dm_page(ctx.me, conversation_id, page_query(ctx.query))
 

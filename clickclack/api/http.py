@@ -24,7 +24,7 @@ from quart import Quart, Response, g, request
 
 from clickclack.actor import Actor
 from clickclack.api import auth
-from clickclack.api.routing import ROUTES, QueryParam, RouteSpec
+from clickclack.api.routing import ROUTES, ExceptConverter, QueryParam, RouteSpec
 from clickclack.errors import (
     BadRequest,
     PayloadTooLarge,
@@ -37,6 +37,7 @@ from clickclack.uploads import streaming
 LOGGER = logging.getLogger("clickclack.access")
 _encoder = msgspec.json.Encoder()
 _CORR_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_EXCEPT_RE = re.compile(r"<except\([^)]*\):(\w+)>")  # metrics/log label: the plain pattern
 
 
 @dataclass(slots=True)
@@ -88,9 +89,11 @@ def _parse_query(params: tuple[QueryParam, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     args = request.args
     for p in params:
+        if p.location != "query":
+            continue
         raw = args.get(p.name)
         if raw is None:
-            if p.required:
+            if p.required and not p.handler_checks_absence:
                 raise ValidationFailed(f"query parameter {p.name} is required",
                                        [{"loc": ["query", p.name], "msg": "required"}])
             out[p.name] = p.schema.get("default")
@@ -112,12 +115,33 @@ def _parse_query(params: tuple[QueryParam, ...]) -> dict[str, Any]:
             if len(raw) > p.schema.get("maxLength", 200):
                 raise ValidationFailed(f"query parameter {p.name} is too long",
                                        [{"loc": ["query", p.name], "msg": "too long"}])
+            if len(raw) < p.schema.get("minLength", 0):
+                raise ValidationFailed(f"query parameter {p.name} is too short",
+                                       [{"loc": ["query", p.name], "msg": "too short"}])
+            if "pattern" in p.schema and not re.search(p.schema["pattern"], raw):
+                raise ValidationFailed(f"query parameter {p.name} is malformed",
+                                       [{"loc": ["query", p.name],
+                                         "msg": f"must match {p.schema['pattern']}"}])
             if "enum" in p.schema and raw not in p.schema["enum"]:
                 allowed = ", ".join(p.schema["enum"])
                 raise ValidationFailed(f"query parameter {p.name} must be one of {allowed}",
                                        [{"loc": ["query", p.name], "msg": f"one of {allowed}"}])
             out[p.name] = raw
     return out
+
+
+_INT_LIMIT = 2**63
+_INT_GOT_FLOAT = re.compile(r"Expected `int[^`]*`, got `float`")
+
+
+def _integral_floats_to_int(value: Any) -> Any:
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < _INT_LIMIT else value
+    if isinstance(value, list):
+        return [_integral_floats_to_int(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral_floats_to_int(v) for k, v in value.items()}
+    return value
 
 
 async def _decode_body(body_type: type) -> Any:
@@ -127,7 +151,17 @@ async def _decode_body(body_type: type) -> Any:
                                    code="json_content_type_required")
     data = await request.get_data(cache=True)
     try:
-        return msgspec.json.decode(data, type=body_type)
+        try:
+            return msgspec.json.decode(data, type=body_type)
+        except msgspec.ValidationError as exc:
+            if not _INT_GOT_FLOAT.search(str(exc)):
+                raise
+            # JSON Schema's "integer" is any number with a zero fractional part, so 7.6e8 and
+            # 3.0 are integers as the description states them; msgspec's strict decoding only
+            # takes integer literals.  Retry with integral floats turned into ints (still strict
+            # otherwise: "5" stays a string and is refused).
+            return msgspec.convert(_integral_floats_to_int(msgspec.json.decode(data)),
+                                   type=body_type)
     except msgspec.ValidationError as exc:
         text = str(exc)
         loc = text.rsplit(" - at `", 1)[-1].rstrip("`") if " - at `" in text else "$"
@@ -161,10 +195,11 @@ def _make_view(spec: RouteSpec, services: Services) -> Callable[..., Awaitable[R
 
 
 def register_routes(app: Quart, services: Services) -> None:
+    app.url_map.converters["except"] = ExceptConverter
     for spec in ROUTES:
         if spec.enabled is not None and not spec.enabled(services.config):
             continue
-        app.add_url_rule(spec.quart_path, endpoint=f"{spec.method} {spec.path}",
+        app.add_url_rule(spec.quart_path_among(ROUTES), endpoint=f"{spec.method} {spec.path}",
                          view_func=_make_view(spec, services), methods=[spec.method])
 
 
@@ -207,7 +242,8 @@ def install_hooks(app: Quart, services: Services, metrics: Metrics) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         if g.get("close_connection"):
             resp.headers["Connection"] = "close"
-        rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        rule = (_EXCEPT_RE.sub(r"<\1>", request.url_rule.rule) if request.url_rule is not None
+                else "unmatched")
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         if config.metrics_enabled:
             metrics.requests[(request.method, rule, f"{resp.status_code // 100}xx")] += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clickclack.api.http import Ctx, rate_limit
-from clickclack.api.routing import int_param, route, str_param
+from clickclack.api.routing import QueryParam, int_param, route, str_param
 from clickclack.errors import ValidationFailed
 from clickclack.store import PageQuery
 from clickclack.store._rows import event_out
@@ -14,13 +14,17 @@ from clickclack.types import CreateMessage, MessageCreated, MessagePage
 
 SEQ_MAX = 2**53 - 1
 
+_ONE_OF = "; at most one of before_seq, after_seq, around_seq and mode (400 otherwise)"
 _PAGE_QUERY = (
-    int_param("before_seq", 0, SEQ_MAX, desc="roots with seq < N (exclusive)"),
-    int_param("after_seq", 0, SEQ_MAX, desc="roots with seq > N (exclusive)"),
-    int_param("around_seq", 0, SEQ_MAX, desc="a window centred on seq N"),
-    str_param("mode", max_length=16, desc="latest (default); not combinable with a cursor"),
+    int_param("before_seq", 0, SEQ_MAX, desc="roots with seq < N (exclusive)" + _ONE_OF),
+    int_param("after_seq", 0, SEQ_MAX, desc="roots with seq > N (exclusive)" + _ONE_OF),
+    int_param("around_seq", 0, SEQ_MAX, desc="a window centred on seq N" + _ONE_OF),
+    QueryParam("mode", {"type": "string", "enum": ["latest"]},
+               description="latest (the default without a cursor)" + _ONE_OF),
     int_param("limit", 1, PAGE_LIMIT_MAX, PAGE_LIMIT_DEFAULT),
 )
+# x-clickclack-exclusive-query (see RouteSpec.exclusive)
+PAGE_EXCLUSIVE = (("before_seq", "after_seq", "around_seq", "mode"),)
 
 
 def page_query(q: dict[str, Any]) -> PageQuery:
@@ -45,9 +49,9 @@ def page_query(q: dict[str, Any]) -> PageQuery:
 
 @route("GET", "/api/channels/{channel_id}/messages", summary="A page of root messages "
        "(ascending)", auth="user", scope="messages:read", response=MessagePage,
-       query=(*_PAGE_QUERY, str_param("topic_id", max_length=64,
+       query=(*_PAGE_QUERY, str_param("topic_id", min_length=1, max_length=64,
                                       desc="only messages labelled with this topic")),
-       errors=(400, 401, 404), tags=("messages",))
+       exclusive=PAGE_EXCLUSIVE, errors=(400, 401, 404), tags=("messages",))
 async def list_messages(ctx: Ctx, channel_id: str) -> MessagePage:
     return ctx.services.store.message_page(ctx.me, channel_id, page_query(ctx.query))
 

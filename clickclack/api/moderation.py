@@ -27,7 +27,8 @@ async def list_moderation(ctx: Ctx, workspace_id: str) -> ModerationList:
 @route("PATCH", "/api/workspaces/{workspace_id}/moderation/members/{user_id}",
        summary="Change a member's role, timeout, block or note (the target must rank below "
        "the caller); emits the private member.moderation_updated", auth="human",
-       body=ModerationPatch, response=ModerationUpdated, errors=(400, 401, 403, 404, 415),
+       body=ModerationPatch, response=ModerationUpdated,
+       errors=(400, 401, 403, 404, 409, 415),
        tags=_TAGS)
 async def patch_moderation(ctx: Ctx, body: ModerationPatch, workspace_id: str, user_id: str
                            ) -> ModerationUpdated:

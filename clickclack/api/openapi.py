@@ -13,6 +13,7 @@ from clickclack import __version__
 from clickclack.api.routing import ROUTES, RouteSpec
 from clickclack.config import Config
 from clickclack.types import Problem
+from clickclack.types.core import AT_LEAST_ONE_OF
 
 _REF = "#/components/schemas/{name}"
 _STATUS_TEXT = {
@@ -34,11 +35,29 @@ def _types(routes: list[RouteSpec]) -> list[Any]:
     return seen
 
 
+def _merge_extra(schema: dict[str, Any], extra: dict[str, Any]) -> None:
+    extra = dict(extra)
+    names = extra.pop(AT_LEAST_ONE_OF, None)
+    if names:
+        branches = []
+        for name in names:
+            prop = schema["properties"][name]
+            kinds = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
+            branches.append({"required": [name], "properties": {
+                name: kinds[0] if len(kinds) == 1 else {"anyOf": kinds}}})
+        schema["anyOf"] = branches
+    schema.update(extra)
+
+
 def build_openapi(config: Config) -> dict[str, Any]:
     routes = [r for r in ROUTES if r.enabled is None or r.enabled(config)]
     types = _types(routes)
     schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
     refs = dict(zip(types, schemas, strict=True))
+    for t in types:  # rules across fields, which msgspec cannot derive (see types.core)
+        extra = getattr(t, "json_schema_extra", None)
+        if extra and getattr(t, "__name__", None) in components:
+            _merge_extra(components[t.__name__], extra)
     paths: dict[str, dict[str, Any]] = {}
     for r in routes:
         op: dict[str, Any] = {
@@ -47,15 +66,18 @@ def build_openapi(config: Config) -> dict[str, Any]:
             "tags": list(r.tags),
             "parameters": [
                 {"name": n, "in": "path", "required": True,
-                 "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+                 "schema": r.path_schemas.get(n, {"type": "string", "minLength": 1,
+                                                  "maxLength": 64})}
                 for n in r.path_params
             ] + [
-                {"name": q.name, "in": "query", "required": q.required, "schema": q.schema,
+                {"name": q.name, "in": q.location, "required": q.required, "schema": q.schema,
                  **({"description": q.description} if q.description else {})}
                 for q in r.query
             ],
             "responses": {},
         }
+        if r.exclusive:
+            op["x-clickclack-exclusive-query"] = [list(g) for g in r.exclusive]
         if r.auth == "public":
             op["security"] = []
         else:
@@ -65,6 +87,9 @@ def build_openapi(config: Config) -> dict[str, Any]:
         if r.body is not None:
             op["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": refs[r.body]}}}
+        elif r.form is not None:
+            op["requestBody"] = {"required": True, "content": {
+                "multipart/form-data": {"schema": r.form}}}
         statuses: dict[int, Any] = {r.status: r.response, **r.extra_responses}
         for status, typ in statuses.items():
             entry: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "OK")}

@@ -22,7 +22,7 @@ from clickclack.services import Services
 from clickclack.store._rows import event_out
 from clickclack.types import EphemeralIn, EphemeralOut, EventPage
 
-CURSOR_PATTERN = r"^cur_[0-9a-z]{26}$"
+CURSOR_PATTERN = r"^(cur_[0-9a-z]{26})?$"  # empty: from the start
 _CURSOR_RE = re.compile(CURSOR_PATTERN)
 EVENTS_LIMIT_MAX = 500
 EVENTS_LIMIT_DEFAULT = 200
@@ -118,8 +118,18 @@ async def ephemeral(ctx: Ctx, body: EphemeralIn) -> EphemeralOut:
        scope="realtime:read",
        response=None, status=101, errors=(400, 401, 403, 404), tags=("realtime",),
        query=(
-           str_param("workspace_id", required=True, max_length=64),
+           str_param("workspace_id", required=True, min_length=1, max_length=64),
            str_param("after_cursor", max_length=30, pattern=CURSOR_PATTERN),
+           # The RFC 6455 opening handshake; without it the answer is 400 upgrade_required.
+           QueryParam("Upgrade", {"type": "string", "enum": ["websocket"]}, True,
+                      location="header"),
+           QueryParam("Connection", {"type": "string", "enum": ["Upgrade"]}, True,
+                      location="header"),
+           QueryParam("Sec-WebSocket-Version", {"type": "string", "enum": ["13"]}, True,
+                      location="header"),
+           QueryParam("Sec-WebSocket-Key", {"type": "string"}, True,
+                      "RFC 6455 asks for base64 of 16 random bytes; any value is accepted",
+                      location="header"),
        ))
 async def _ws_doc(ctx: Ctx) -> None:  # documentation only; the websocket route is below
     raise BadRequest("this endpoint needs a websocket upgrade", code="upgrade_required")

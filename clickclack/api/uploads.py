@@ -22,7 +22,7 @@ from quart_trio.wrappers.response import TrioFileBody
 from werkzeug.http import parse_options_header
 
 from clickclack.api.http import Ctx, encode
-from clickclack.api.routing import NONCE_PATTERN, route, str_param
+from clickclack.api.routing import NONCE_PATTERN, QueryParam, route, str_param
 from clickclack.errors import (
     BadRequest,
     ClickclackError,
@@ -38,6 +38,7 @@ from clickclack.services import Services
 from clickclack.store.messages import clean_nonce
 from clickclack.store.uploads import RESERVATION_TTL_S, NewUpload
 from clickclack.types import Ok
+from clickclack.types.core import WS
 from clickclack.types.uploads import AttachIn, Upload, UploadOut
 from clickclack.uploads import images, sniff, streaming
 from clickclack.uploads.storage import THUMB_SUFFIX, TempFile, is_disk_full
@@ -49,6 +50,7 @@ WRITE_CHUNK = 256 * 1024  # file data is written in pieces of about this size
 UPLOAD_DEADLINE_S = RESERVATION_TTL_S - 60  # the whole body must arrive within this
 SERVE_CHUNK = 256 * 1024
 _NONCE_HEADER = {"X-ClickClack-Upload-Nonce": "supported"}
+FORM_FIELDS = frozenset({"workspace_id", "width", "height", "duration_ms"})  # besides file
 _DOWNLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
@@ -60,14 +62,36 @@ streaming.STREAMED_ROUTES[("POST", "/api/uploads")] = \
     lambda config: config.upload_max_bytes + MULTIPART_OVERHEAD
 
 
+# The parts the description declares.  ``workspace_id`` may also come as a form field before
+# the file (see the query parameter); non-file values are read as text, trimmed, at most
+# MAX_FIELD_BYTES each.
+_DIMENSION = {"type": "string", "pattern": f"^{WS}*[0-9]{{0,12}}{WS}*$",
+              "description": "a non-negative integer (blank: unknown)"}
+_FORM = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the file (one part)"},
+        "width": _DIMENSION,
+        "height": _DIMENSION,
+        "duration_ms": _DIMENSION,
+    },
+}
+
+
 @route("POST", "/api/uploads", summary="Upload a file: multipart/form-data with exactly one "
-       "`file` part, and `workspace_id` as a form field before it (or in the query). Streamed "
+       "`file` part, and `workspace_id` in the query (or as a form field before it). Streamed "
        "to disk; at most 64 MiB; the type is sniffed from the bytes. `nonce` (query, with "
        "workspace_id) makes it idempotent: a replay answers 200 without reading the body",
        auth="user", scope="uploads:write", response=UploadOut, status=201,
        extra_responses={200: UploadOut},
-       query=(str_param("workspace_id", max_length=64),
+       query=(QueryParam("workspace_id", {"type": "string", "minLength": 1, "maxLength": 64},
+                         required=True,
+                         description="the workspace. (Older clients may instead send a "
+                         "workspace_id form field before the file; when both are given they "
+                         "must be equal.)", handler_checks_absence=True),
               str_param("nonce", max_length=128, pattern=NONCE_PATTERN)),
+       form=_FORM,
        errors=(400, 401, 403, 404, 408, 409, 413, 415, 507), tags=("uploads",))
 async def create_upload(ctx: Ctx) -> Response:
     body = streaming.streamed_body(request)
@@ -176,7 +200,14 @@ class _Receiver:
                 in_file, current = True, None
             elif isinstance(event, streaming.Field):
                 in_file = False
-                current = self.fields.setdefault(event.name[:64], bytearray())
+                name = event.name or ""  # a part without a usable name: ignored
+                if name not in FORM_FIELDS:
+                    current = None  # unknown fields are ignored, as in JSON bodies
+                elif name in self.fields:
+                    raise BadRequest(f"form field {name} is given more than once",
+                                     code="form_field_repeated")
+                else:
+                    current = self.fields[name] = bytearray()
             elif isinstance(event, streaming.Data):
                 if in_file:
                     await self._file_data(event.data, more=event.more_data)
@@ -324,7 +355,7 @@ async def _serve(key: str, content_type: str, disposition: str | None, etag: str
 @route("GET", "/api/uploads/{upload_id}", summary="The bytes of an upload you can see "
        "(Range and HEAD supported); inline only for raster images, audio, mp4/webm, PDF and "
        "plain text", auth="user", scope="messages:read", response=None,
-       content_type="application/octet-stream", errors=(401, 403, 404), tags=("uploads",))
+       content_type="*/*", errors=(401, 403, 404), tags=("uploads",))  # the sniffed type
 async def download_upload(ctx: Ctx, upload_id: str) -> Response:
     found = ctx.services.store.visible_upload(ctx.me, upload_id)
     content_type, inline = sniff.serving(found.upload.content_type)

@@ -39,7 +39,7 @@ async def list_workspaces(ctx: Ctx) -> WorkspaceList:
 
 @route("POST", "/api/workspaces", summary="Create a workspace (creator becomes owner; #general "
        "is created)", auth="human", body=CreateWorkspace, response=WorkspaceOut, status=201,
-       errors=(400, 401, 409, 415), tags=("workspaces",))
+       errors=(400, 401, 403, 409, 415), tags=("workspaces",))
 async def create_workspace(ctx: Ctx, body: CreateWorkspace) -> WorkspaceOut:
     ws = await ctx.services.store.create_workspace(ctx.me, body.name, body.slug)
     return WorkspaceOut(workspace=ws)
@@ -95,7 +95,8 @@ async def delete_workspace(ctx: Ctx, workspace_id: str) -> Response:
 
 @route("POST", "/api/workspaces/{workspace_id}/transfer-ownership", summary="Make another "
        "member or moderator the owner; the caller becomes a moderator (owner)", auth="human",
-       body=TransferOwnership, response=WorkspaceChanged, errors=(400, 401, 403, 404, 415),
+       body=TransferOwnership, response=WorkspaceChanged,
+       errors=(400, 401, 403, 404, 409, 415),
        tags=("workspaces",))
 async def transfer_ownership(ctx: Ctx, body: TransferOwnership, workspace_id: str
                              ) -> WorkspaceChanged:

@@ -45,15 +45,16 @@ def parse_dt(text: str) -> datetime:
     """An RFC 3339 timestamp (any offset) as an aware UTC datetime; BadRequest otherwise."""
     try:
         parsed = datetime.fromisoformat(text.strip())
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise BadRequest(f"{text!r} is not an RFC 3339 timestamp", code="invalid_timestamp"
                          ) from exc
     if parsed.tzinfo is None:
         raise BadRequest("timestamps need a time zone (e.g. a trailing Z)",
                          code="invalid_timestamp")
-    return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # before 0001-01-01 or after 9999-12-31 in UTC: clamp
+        return (datetime.min if parsed.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def format_dt(value: datetime) -> str:

@@ -88,6 +88,10 @@ class BotRemoval:
 # --- input cleaning ----------------------------------------------------------------------------
 
 def clean_display_name(name: str) -> str:
+    # Lengths are checked before trimming, as the description's maxLength counts them.
+    if len(name) > MAX_DISPLAY_NAME_CHARS:
+        raise BadRequest(f"display_name must be at most {MAX_DISPLAY_NAME_CHARS} characters",
+                         code="display_name_too_long")
     name = name.strip()
     if not name:
         raise BadRequest("display_name is required", code="display_name_required")
@@ -106,6 +110,8 @@ def clean_handle(handle: str | None) -> str:
 
 
 def clean_avatar_url(url: str | None) -> str:
+    if len(url or "") > MAX_AVATAR_URL_CHARS:
+        raise BadRequest("avatar_url is too long", code="invalid_avatar_url")
     url = (url or "").strip()
     if len(url) > MAX_AVATAR_URL_CHARS:
         raise BadRequest("avatar_url is too long", code="invalid_avatar_url")
@@ -116,6 +122,9 @@ def clean_avatar_url(url: str | None) -> str:
 
 
 def clean_token_name(name: str | None) -> str:
+    if len(name or "") > MAX_TOKEN_NAME_CHARS:
+        raise BadRequest(f"token name must be at most {MAX_TOKEN_NAME_CHARS} characters",
+                         code="token_name_too_long")
     name = (name or "").strip() or "default"
     if len(name) > MAX_TOKEN_NAME_CHARS:
         raise BadRequest(f"token name must be at most {MAX_TOKEN_NAME_CHARS} characters",

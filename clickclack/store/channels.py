@@ -17,6 +17,7 @@ from clickclack.store.access import MANAGER_ROLES
 from clickclack.store.scopes import channel_members, channel_scope, require_write
 from clickclack.store.writer import Tx
 from clickclack.types import Channel, User
+from clickclack.types.core import NAME_MAX_CHARS
 
 MAX_PURPOSE_CHARS = 280
 MAX_TITLE_CHARS = 200
@@ -69,12 +70,15 @@ def patch_channel(tx: Tx, actor: Actor, channel_id: str, *, name: str | None = N
 
     row, _ = _managed(tx, actor, channel_id)
     changes: dict[str, object] = {}
+    if name is not None and len(name) > NAME_MAX_CHARS:  # as the description declares
+        raise BadRequest(f"name must be at most {NAME_MAX_CHARS} characters",
+                         code="name_too_long")
     if name is not None and name.strip():
         slug = slugify(name)
         if not slug:
             raise BadRequest("channel name must contain letters or digits", code="name_invalid")
         if (slug in RESERVED_CHANNEL_NAMES) != (row["name"] in RESERVED_CHANNEL_NAMES):
-            raise BadRequest("the guest channel name is reserved", code="channel_name_reserved")
+            raise Conflict("the guest channel name is reserved", code="channel_name_reserved")
         if slug != row["name"] and tx.one("SELECT 1 FROM channels WHERE workspace_id = ?"
                                           " AND name = ?", (row["workspace_id"], slug)):
             raise Conflict(f"a channel named {slug!r} already exists", code="channel_name_taken")
@@ -89,8 +93,8 @@ def patch_channel(tx: Tx, actor: Actor, channel_id: str, *, name: str | None = N
         changes["purpose"] = purpose
     if archived is not None:
         changes["archived_at"] = tx.now if archived else None
-    if not changes:
-        raise BadRequest("nothing to change", code="empty_patch")
+    if not changes:  # nothing to change: the channel as it is, no event
+        return channel_view(tx.conn, actor, channel_id), None
     sets = ", ".join(f"{k} = ?" for k in changes)
     tx.execute(f"UPDATE channels SET {sets} WHERE id = ?", (*changes.values(), channel_id))
     scope = channel_scope(tx.conn, actor, channel_id)
@@ -116,13 +120,13 @@ def add_member(tx: Tx, actor: Actor, channel_id: str, user_id: str) -> tuple[boo
     scope = channel_scope(tx.conn, actor, channel_id)
     require_write(tx.conn, actor, scope, tx.now)
     if scope.archived:
-        raise BadRequest("the channel is archived", code="channel_archived")
+        raise Conflict("the channel is archived", code="channel_archived")  # its state: 409
     target_role = tx.one("SELECT role FROM workspace_members WHERE workspace_id = ?"
                          " AND user_id = ?", (scope.workspace_id, user_id))
     if target_role is None:
         raise NotFound("user not found in this workspace", code="user_not_found")
     if target_role[0] == "guest":
-        raise BadRequest("guests can only be in #guest", code="guest_not_allowed")
+        raise Conflict("guests can only be in #guest", code="guest_not_allowed")  # their role
     count = tx.one("SELECT COUNT(*) FROM channel_members WHERE channel_id = ?", (channel_id,))
     if count is not None and count[0] >= MAX_PRIVATE_MEMBERS:
         raise Conflict(f"a channel may have at most {MAX_PRIVATE_MEMBERS} members",

@@ -77,6 +77,9 @@ def create_dm(tx: Tx, actor: Actor, workspace_id: str, member_ids: list[str]
     if role == "guest":
         raise Forbidden("guests cannot open direct messages", code="moderation_restriction")
     require_can_write(tx.conn, actor, workspace_id, now=tx.now, budget=False)
+    if len(member_ids) > MAX_DM_MEMBERS - 1:  # the bound the description declares
+        raise BadRequest(f"member_ids may name at most {MAX_DM_MEMBERS - 1} others",
+                         code="dm_too_large")
     wanted = sorted({m.strip() for m in member_ids if m.strip()} | {actor.user_id})
     if len(wanted) < 2:
         raise BadRequest("a conversation needs at least one other member", code="dm_too_small")

@@ -11,12 +11,13 @@ the same transaction, so guests always have a room.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
 from clickclack.actor import Actor
-from clickclack.errors import BadRequest, Forbidden, NotFound
+from clickclack.errors import BadRequest, Conflict, Forbidden, NotFound
 from clickclack.events import Event
 from clickclack.store import _rows
 from clickclack.store.access import (
@@ -36,6 +37,8 @@ from clickclack.types.bots import MemberModeration, ModerationPatch
 
 ASSIGNABLE_ROLES = frozenset({"owner", "moderator", "member", "guest"})
 MAX_NOTE_CHARS = 1000
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})\Z")
 _ROLE_ORDER = {"owner": 0, "moderator": 1, "member": 2}
 
 _MEMBER_SELECT = (
@@ -140,13 +143,14 @@ def patch_member(tx: Tx, actor: Actor, workspace_id: str, user_id: str,
     if target is None:
         raise NotFound("member not found", code="member_not_found")
     old_role = str(target["role"])
+    # Who may moderate whom is a permission (403, D2), not a malformed request.
     if user_id == actor.user_id:
-        raise BadRequest("you cannot moderate yourself", code="cannot_moderate_self")
+        raise Forbidden("you cannot moderate yourself", code="cannot_moderate_self")
     if old_role == "owner":
-        raise BadRequest("the workspace owner cannot be moderated", code="cannot_moderate_owner")
+        raise Forbidden("the workspace owner cannot be moderated", code="cannot_moderate_owner")
     if ROLE_RANK[old_role] >= ROLE_RANK[actor_role]:
-        raise BadRequest(f"a {actor_role} can only moderate members ranked below them",
-                         code="target_rank_not_below")
+        raise Forbidden(f"a {actor_role} can only moderate members ranked below them",
+                        code="target_rank_not_below")
     if _is_empty(patch):
         raise BadRequest("give at least one of role, timeout_until, timeout_minutes,"
                          " clear_timeout, blocked, moderation_note", code="empty_patch")
@@ -160,10 +164,10 @@ def patch_member(tx: Tx, actor: Actor, workspace_id: str, user_id: str,
             raise BadRequest("owner cannot be assigned here; transfer ownership instead",
                              code="role_not_assignable")
         if target["kind"] == "bot" and wanted != old_role:
-            raise BadRequest("a bot's role cannot be changed", code="bot_role_fixed")
+            raise Conflict("a bot's role cannot be changed", code="bot_role_fixed")
         if ROLE_RANK[wanted] >= ROLE_RANK[actor_role]:
-            raise BadRequest(f"a {actor_role} can only assign roles ranked below them",
-                             code="role_rank_not_below")
+            raise Forbidden(f"a {actor_role} can only assign roles ranked below them",
+                            code="role_rank_not_below")
         new_role = wanted
 
     prior = tx.one(
@@ -176,7 +180,9 @@ def patch_member(tx: Tx, actor: Actor, workspace_id: str, user_id: str,
     note = prior["moderation_note"] if prior else None
     if patch.timeout_until is not None:
         try:
-            timeout_until = format_dt(parse_dt(patch.timeout_until))
+            if not _RFC3339.match(patch.timeout_until):  # the description's format: date-time
+                raise BadRequest("not RFC 3339", code="invalid_timestamp")
+            timeout_until = format_dt(parse_dt(patch.timeout_until.upper()))
         except BadRequest as exc:
             raise BadRequest("timeout_until must be an RFC 3339 timestamp with a time zone",
                              code="invalid_timeout") from exc
@@ -190,7 +196,7 @@ def patch_member(tx: Tx, actor: Actor, workspace_id: str, user_id: str,
         blocked_at = None
     if patch.moderation_note is not None:
         note = patch.moderation_note.strip() or None
-        if note is not None and len(note) > MAX_NOTE_CHARS:
+        if len(patch.moderation_note) > MAX_NOTE_CHARS:  # before trimming, as described
             raise BadRequest(f"moderation_note must be at most {MAX_NOTE_CHARS} characters",
                              code="moderation_note_too_long")
     newly_blocked = blocked_at is not None and (prior is None or prior["blocked_at"] is None)

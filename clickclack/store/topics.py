@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from clickclack.actor import Actor
-from clickclack.errors import BadRequest, Conflict
+from clickclack.errors import BadRequest, Conflict, NotFound
 from clickclack.ids import new_id
 from clickclack.store.access import member_role
 from clickclack.store.scopes import Scope, channel_scope, require_write
@@ -72,4 +72,5 @@ def check_topic(conn: sqlite3.Connection, scope: Scope, topic_id: str) -> None:
                      (topic_id,)).fetchone()
     if (r is None or r[0] != scope.workspace_id or scope.channel_id is None
             or (r[1] is not None and r[1] != scope.channel_id)):
-        raise BadRequest("unknown topic for this channel", code="topic_invalid")
+        # A missing resource (D2: 404), as an unknown channel or message is; the code stays.
+        raise NotFound("unknown topic for this channel", code="topic_invalid")

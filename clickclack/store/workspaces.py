@@ -27,11 +27,13 @@ from clickclack.store.access import (
 )
 from clickclack.store.writer import Tx
 from clickclack.types import Channel, Workspace
+from clickclack.types.core import NAME_MAX_CHARS
 from clickclack.types.members import RoleTotals, WorkspaceMember, WorkspaceMemberPage
 
 RESERVED_WORKSPACE_SLUGS = frozenset({"clickclack", "guests"})
 RESERVED_CHANNEL_NAMES = frozenset({"guest"})
-MAX_NAME_BYTES = 80
+MAX_NAME_CHARS = NAME_MAX_CHARS
+MAX_SLUG_CHARS = 64
 MAX_CHANNELS_PER_WORKSPACE = 500
 MAX_WORKSPACES_PER_USER = 100
 _SLUG_RUN = re.compile(r"[^a-z0-9]+")
@@ -87,10 +89,17 @@ def list_channels(conn: sqlite3.Connection, actor: Actor, workspace_id: str) -> 
 # --- writes ------------------------------------------------------------------------------------
 
 def _check_name(name: str, what: str) -> str:
-    name = name.strip()
-    if len(name.encode()) > MAX_NAME_BYTES:
-        raise BadRequest(f"{what} must be at most {MAX_NAME_BYTES} bytes", code=f"{what}_too_long")
-    return name
+    """Trimmed; at most MAX_NAME_CHARS characters (code points, as the description's maxLength
+    counts them) before trimming, and so after it."""
+    if len(name) > MAX_NAME_CHARS:
+        raise BadRequest(f"{what} must be at most {MAX_NAME_CHARS} characters",
+                         code=f"{what}_too_long")
+    return name.strip()
+
+
+def _slug(text: str) -> str:
+    """slugify, cut to MAX_SLUG_CHARS (lower-casing can lengthen text: "İ" becomes "i̇")."""
+    return slugify(text)[:MAX_SLUG_CHARS].strip("-")
 
 
 def _insert_channel(tx: Tx, workspace_id: str, name: str, created_by: str | None,
@@ -118,11 +127,13 @@ def create_workspace(tx: Tx, actor: Actor, name: str, slug: str,
                      *, allow_reserved: bool = False) -> Workspace:
     user_id = actor.user_id
     name = _check_name(name, "name") or "Untitled"
-    slug = slugify(slug) or slugify(name) or "workspace"
-    if len(slug) > 64:
-        raise BadRequest("slug must be at most 64 characters", code="slug_too_long")
+    if len(slug) > MAX_SLUG_CHARS:
+        raise BadRequest(f"slug must be at most {MAX_SLUG_CHARS} characters",
+                         code="slug_too_long")
+    slug = _slug(slug) or _slug(name) or "workspace"
     if slug in RESERVED_WORKSPACE_SLUGS and not allow_reserved:
-        raise BadRequest(f"workspace slug {slug!r} is reserved", code="slug_reserved")
+        # 409 like a taken slug: ClickClack keeps it for itself (not a malformed request)
+        raise Conflict(f"workspace slug {slug!r} is reserved", code="slug_reserved")
     if tx.one("SELECT 1 FROM workspaces WHERE slug = ?", (slug,)):
         raise Conflict("workspace slug is already taken", code="slug_taken")
     count = tx.one("SELECT COUNT(*) FROM workspace_members WHERE user_id = ?", (user_id,))
@@ -146,8 +157,8 @@ def create_channel(tx: Tx, actor: Actor, workspace_id: str, name: str,
     if role == "guest":
         raise Forbidden("guests cannot create channels", code="moderation_restriction")
     slug = slugify(_check_name(name, "name")) or "general"
-    if slug in RESERVED_CHANNEL_NAMES:
-        raise BadRequest(f"channel name {slug!r} is reserved", code="channel_name_reserved")
+    if slug in RESERVED_CHANNEL_NAMES:  # 409 like a taken name
+        raise Conflict(f"channel name {slug!r} is reserved", code="channel_name_reserved")
     if tx.one("SELECT 1 FROM channels WHERE workspace_id = ? AND name = ?", (workspace_id, slug)):
         raise Conflict(f"a channel named {slug!r} already exists", code="channel_name_taken")
     count = tx.one("SELECT COUNT(*) FROM channels WHERE workspace_id = ?", (workspace_id,))
@@ -382,14 +393,15 @@ def update_workspace(tx: Tx, actor: Actor, workspace_id: str, name: str | None =
             raise BadRequest("name must not be empty", code="name_required")
         sets["name"] = new_name
     if slug is not None:
-        new_slug = slugify(slug)
+        if len(slug) > MAX_SLUG_CHARS:
+            raise BadRequest(f"slug must be at most {MAX_SLUG_CHARS} characters",
+                             code="slug_too_long")
+        new_slug = _slug(slug)
         if not new_slug:
-            raise BadRequest("slug must not be empty", code="slug_required")
-        if len(new_slug) > 64:
-            raise BadRequest("slug must be at most 64 characters", code="slug_too_long")
+            raise BadRequest("slug must contain a letter or digit", code="slug_required")
         if new_slug != current["slug"]:  # keeping a reserved slug (ClickClack's own) is fine
             if new_slug in RESERVED_WORKSPACE_SLUGS:
-                raise BadRequest(f"workspace slug {new_slug!r} is reserved", code="slug_reserved")
+                raise Conflict(f"workspace slug {new_slug!r} is reserved", code="slug_reserved")
             if tx.one("SELECT 1 FROM workspaces WHERE slug = ?", (new_slug,)):
                 raise Conflict("workspace slug is already taken", code="slug_taken")
         sets["slug"] = new_slug
@@ -423,19 +435,21 @@ def transfer_ownership(tx: Tx, actor: Actor, workspace_id: str, new_owner_id: st
     """The target must be another human member whose role is member or moderator; the old owner
     becomes a moderator."""
     require_owner(tx.conn, actor, workspace_id)
+    # The target's state decides (409), or they are not there (404): the request itself is
+    # well-formed.
     if new_owner_id == actor.user_id:
-        raise BadRequest("you already own this workspace", code="transfer_target_self")
+        raise Conflict("you already own this workspace", code="transfer_target_self")
     r = tx.one(
         "SELECT m.role, u.kind FROM workspace_members m JOIN users u ON u.id = m.user_id"
         " WHERE m.workspace_id = ? AND m.user_id = ?",
         (workspace_id, new_owner_id),
     )
     if r is None:
-        raise BadRequest("the new owner must be a member of the workspace",
-                         code="transfer_target_not_member")
+        raise NotFound("the new owner must be a member of the workspace",
+                       code="transfer_target_not_member")
     if r["role"] not in ("member", "moderator") or r["kind"] != "human":
-        raise BadRequest("the new owner must be a member or moderator (not a bot or guest)",
-                         code="transfer_target_role")
+        raise Conflict("the new owner must be a member or moderator (not a bot or guest)",
+                       code="transfer_target_role")
     tx.execute("UPDATE workspace_members SET role = 'owner' WHERE workspace_id = ? AND user_id = ?",
                (workspace_id, new_owner_id))
     tx.execute("UPDATE workspace_members SET role = 'moderator' WHERE workspace_id = ?"

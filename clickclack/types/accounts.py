@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from clickclack.types.core import In, Out, User
+from clickclack.types.core import NOT_BLANK, WS, In, Out, User, checked, no_ws
+
+# http or https (any case), a host (no user info, no IPv6 literal), an optional port, then
+# anything without blanks or control characters.
+_CTL = "\\x00-\\x1f"
+_HOST_CHAR = no_ws(_CTL + "/?#@\\[\\]:")
+AVATAR_URL_PATTERN = (f"^{WS}*([Hh][Tt][Tt][Pp][Ss]?://{_HOST_CHAR}+"
+                      f"(:[0-9]{{1,5}})?([/?#]{no_ws(_CTL)}*)?)?{WS}*$")
 
 __all__ = [
     "AppearancePatch",
@@ -82,9 +89,13 @@ class AppearancePatch(In):
 class PatchMe(In):
     """Any subset; an omitted field stays unchanged.  Rules: contract section 4."""
 
-    display_name: Annotated[str, Meta(max_length=1000)] | None = None
-    handle: Annotated[str, Meta(max_length=200)] | None = None
-    avatar_url: Annotated[str, Meta(max_length=2000)] | None = None
+    display_name: Annotated[str, checked(maxLength=80, pattern=NOT_BLANK)] | None = None
+    # trimmed, lower-cased (U+212A, the Kelvin sign, lower-cases to "k"), one leading "@"
+    # dropped; "" clears the handle
+    handle: Annotated[str, Meta(max_length=200), checked(pattern=(
+        f"^{WS}*@?([A-Za-z0-9\\u212a][A-Za-z0-9\\u212a_-]{{1,31}})?{WS}*$"))] | None = None
+    # once trimmed: "" (the Gravatar fallback) or an http(s) URL with a host name
+    avatar_url: Annotated[str, checked(maxLength=500, pattern=AVATAR_URL_PATTERN)] | None = None
     notification_settings: NotificationSettingsPatch | None = None
     appearance_preferences: AppearancePatch | None = None
 

@@ -8,6 +8,12 @@ from typing import Annotated, Literal
 from msgspec import Meta
 
 from clickclack.types.core import (
+    EMOJI_PATTERN,
+    NAME_MAX_CHARS,
+    NOT_BLANK,
+    NWS,
+    SLUGGABLE,
+    WS,
     Channel,
     EventOut,
     In,
@@ -17,9 +23,10 @@ from clickclack.types.core import (
     ReactionSummary,
     ThreadState,
     User,
+    checked,
 )
 
-Body = Annotated[str, Meta(max_length=40_000)]
+Body = Annotated[str, Meta(max_length=40_000), checked(pattern=NOT_BLANK)]  # trimmed, not empty
 MsgId = Annotated[str, Meta(min_length=1, max_length=64)]
 
 
@@ -33,9 +40,16 @@ class ChannelUpdated(Out):
 
 
 class PatchChannel(In):
-    name: Annotated[str, Meta(max_length=200)] | None = None
+    """Any subset; null counts as absent, a blank name is ignored, and a patch that changes
+    nothing answers 200 with the channel and no event."""
+
+    # blank, or something that slugifies to a non-empty name
+    name: Annotated[str, checked(maxLength=NAME_MAX_CHARS,
+                                 pattern=f"^{WS}*$|{SLUGGABLE}")] | None = None
     display_title: Annotated[str, Meta(max_length=200)] | None = None
-    purpose: Annotated[str, Meta(max_length=280)] | None = None
+    # one line once trimmed (no newline between the first and last non-blank character)
+    purpose: Annotated[str, Meta(max_length=280), checked(pattern=(
+        f"^{WS}*({NWS}([^\\n]*{NWS})?)?{WS}*$"))] | None = None
     archived: bool | None = None
 
 
@@ -87,7 +101,8 @@ class ReplyCreated(Out):
 
 
 class ReactionIn(In):
-    emoji: Annotated[str, Meta(min_length=1, max_length=64)]
+    # trimmed: no whitespace or control/format characters inside (ZWJ allowed)
+    emoji: Annotated[str, Meta(min_length=1, max_length=64), checked(pattern=EMOJI_PATTERN)]
 
 
 class ReactionsOut(Out):
@@ -158,8 +173,12 @@ class DirectConversationList(Out):
 
 
 class CreateDM(In):
+    """``member_ids``: the other members (the caller is added, duplicates count once), at most
+    31 ids so the conversation has at most 32 members.  Ids that are not workspace members
+    (or are guests), or a list of only the caller, answer 400 (contract 13)."""
+
     workspace_id: MsgId
-    member_ids: Annotated[list[MsgId], Meta(max_length=64)]
+    member_ids: Annotated[list[MsgId], checked(minItems=1, maxItems=31)]
 
 
 class Topic(Out):

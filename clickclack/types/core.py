@@ -5,7 +5,7 @@ optional fields are left out instead of being sent as ``null``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta, Struct
 
@@ -56,6 +56,56 @@ __all__ = [
 Role = Literal["owner", "moderator", "member", "guest", "bot"]
 
 Id = Annotated[str, Meta(min_length=1, max_length=64)]
+
+# Whitespace exactly as Python's str.strip() / str.isspace() see it, spelled out: "\s" means
+# different things in ECMA-262 (the description's regex dialect) and in Python.
+_WS = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+WS = f"[{_WS}]"
+NWS = f"[^{_WS}]"
+
+
+def no_ws(chars: str) -> str:
+    """A character class: none of ``chars`` and no whitespace."""
+    return f"[^{chars}{_WS}]"
+
+
+# Names that are trimmed and must not end up empty: at least one non-whitespace character.
+NOT_BLANK = NWS
+
+
+# Unicode control (Cc) and format (Cf) characters except U+200D (the zero-width joiner that builds
+# family and flag emoji), as a regex class body: what an emoji may not contain besides
+# whitespace (clickclack.store.reactions.clean_emoji).  Non-BMP ranges are literal characters.
+# tests/test_api_description.py checks it against unicodedata.
+CONTROL_OR_FORMAT = (
+    "\\x00-\\x1f\\x7f-\\x9f\\xad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2"
+    "\\u180e\\u200b\\u200c\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff"
+    "\\ufff9-\\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+EMOJI_PATTERN = f"^{WS}*[^{_WS}{CONTROL_OR_FORMAT}]+{WS}*$"
+
+
+def checked(**schema: Any) -> Meta:
+    """Bounds the description declares (JSON Schema keywords) that the store enforces itself,
+    with its own error codes (``name_too_long``, ``handle_invalid``...), instead of msgspec's
+    generic ``validation_failed``.  Each store check is exactly the declared bound."""
+    return Meta(extra_json_schema=schema)
+# Text that slugifies (lower-cased, runs of other characters become "-") to something non-empty:
+# an ASCII letter or digit, or one of the two characters whose lower case contains one
+# (U+0130 and U+212A, the Kelvin sign).
+SLUGGABLE = "[A-Za-z0-9\u0130\u212a]"
+NAME_MAX_CHARS = 80  # workspace and channel names, before and after trimming
+
+
+AT_LEAST_ONE_OF = "x-at-least-one-of"
+
+
+def at_least_one_of(*names: str) -> dict[str, Any]:
+    """"At least one of these properties is present and not null" (PATCH bodies where null
+    counts as absent).  clickclack.api.openapi turns it into an ``anyOf`` of one branch per
+    property, each requiring it with its non-null schema."""
+    return {AT_LEAST_ONE_OF: list(names)}
 Nonce = Annotated[str, Meta(max_length=128)]
 
 
@@ -280,18 +330,18 @@ class In(Struct, kw_only=True, forbid_unknown_fields=False):
 
 
 class CreateWorkspace(In):
-    name: Annotated[str, Meta(max_length=200)]
-    slug: Annotated[str, Meta(max_length=200)] = ""
+    name: Annotated[str, checked(maxLength=NAME_MAX_CHARS)]
+    slug: Annotated[str, checked(maxLength=64)] = ""
 
 
 class CreateChannel(In):
-    name: Annotated[str, Meta(max_length=200)]
+    name: Annotated[str, checked(maxLength=NAME_MAX_CHARS)]
     kind: Literal["public", "private"] = "public"
     display_title: Annotated[str, Meta(max_length=200)] = ""
 
 
 class CreateMessage(In):
-    body: Annotated[str, Meta(max_length=40_000)]
+    body: Annotated[str, Meta(max_length=40_000), checked(pattern=NOT_BLANK)]
     nonce: Nonce = ""
     kind: Literal["", "message"] = ""
     quoted_message_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
@@ -300,7 +350,10 @@ class CreateMessage(In):
 
 
 class MagicRequest(In):
-    email: Annotated[str, Meta(max_length=320)]
+    # an address once trimmed (and lower-cased): a local part, "@", a domain with a ".", no
+    # blanks inside (clickclack.store.accounts.normalize_email)
+    email: Annotated[str, Meta(max_length=320),
+                     checked(pattern=f"^{WS}*{no_ws('@')}+@{NWS}*\\.{NWS}*{WS}*$")]
     display_name: Annotated[str, Meta(max_length=80)] = ""
 
 
@@ -309,11 +362,28 @@ class MagicConsume(In):
 
 
 class EphemeralIn(In):
+    """``channel_id`` and ``direct_conversation_id`` are exclusive; every type but
+    ``presence.changed`` needs one of them."""
+
+    # if channel_id is given, no direct_conversation_id; otherwise every type but
+    # presence.changed needs a direct_conversation_id.  (if/then/else rather than anyOf:
+    # generated client types stay plain objects.)
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "if": {"required": ["channel_id"], "properties": {"channel_id": {"type": "string"}}},
+        "then": {"properties": {"direct_conversation_id": {"type": "null"}}},
+        "else": {
+            "if": {"required": ["type"], "properties": {"type": {"enum": [
+                "typing.started", "typing.stopped", "agent.progress"]}}},
+            "then": {"required": ["direct_conversation_id"],
+                     "properties": {"direct_conversation_id": {"type": "string"}}},
+        },
+    }
+
     workspace_id: Id
     type: Literal["typing.started", "typing.stopped", "presence.changed", "agent.progress"]
     channel_id: Id | None = None
     direct_conversation_id: Id | None = None
-    payload: dict[str, Any] | None = None
+    payload: Annotated[dict[str, Any], checked(maxProperties=32)] | None = None
 
 
 class EchoIn(In):

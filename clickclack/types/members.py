@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
 
-from clickclack.types.core import EventOut, Id, In, Out, Role, User, Workspace
+from clickclack.types.core import (
+    NAME_MAX_CHARS,
+    NOT_BLANK,
+    SLUGGABLE,
+    EventOut,
+    Id,
+    In,
+    Out,
+    Role,
+    User,
+    Workspace,
+    at_least_one_of,
+    checked,
+)
 
 __all__ = [
     "CreateInvite",
@@ -33,11 +46,14 @@ INVITE_USES_MAX = 1000
 # --- workspaces ------------------------------------------------------------------------------
 
 class UpdateWorkspace(In):
-    """At least one field; ``null`` counts as absent."""
+    """At least one field; ``null`` counts as absent.  ``icon_url`` can only be cleared ("")
+    until uploaded icons exist."""
 
-    name: Annotated[str, Meta(max_length=200)] | None = None
-    slug: Annotated[str, Meta(max_length=200)] | None = None
-    icon_url: Annotated[str, Meta(max_length=500)] | None = None
+    json_schema_extra: ClassVar[dict[str, Any]] = at_least_one_of("name", "slug", "icon_url")
+
+    name: Annotated[str, checked(maxLength=NAME_MAX_CHARS, pattern=NOT_BLANK)] | None = None
+    slug: Annotated[str, checked(maxLength=64, pattern=SLUGGABLE)] | None = None
+    icon_url: Annotated[str, Meta(max_length=500), checked(enum=[""])] | None = None
 
 
 class TransferOwnership(In):

@@ -13,7 +13,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke the current session and clear the cookie */
+        /** Revoke the current session and clear the cookie (no body; a body, if sent, must be application/json) */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -221,7 +221,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a member from a channel (yourself, or anyone for managers) */
+        /** Remove a member from a channel (yourself, or anyone for managers); 404 when they are not a member */
         delete: operations["remove_channel_member"];
         options?: never;
         head?: never;
@@ -653,7 +653,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a file: multipart/form-data with exactly one `file` part, and `workspace_id` as a form field before it (or in the query). Streamed to disk; at most 64 MiB; the type is sniffed from the bytes. `nonce` (query, with workspace_id) makes it idempotent: a replay answers 200 without reading the body */
+        /** Upload a file: multipart/form-data with exactly one `file` part, and `workspace_id` in the query (or as a form field before it). Streamed to disk; at most 64 MiB; the type is sniffed from the bytes. `nonce` (query, with workspace_id) makes it idempotent: a replay answers 200 without reading the body */
         post: operations["create_upload"];
         delete?: never;
         options?: never;
@@ -1178,7 +1178,12 @@ export interface components {
             kind?: "private" | "public";
             name: string;
         };
-        /** CreateDM */
+        /**
+         * CreateDM
+         * @description ``member_ids``: the other members (the caller is added, duplicates count once), at most
+         *         31 ids so the conversation has at most 32 members.  Ids that are not workspace members
+         *         (or are guests), or a list of only the caller, answer 400 (contract 13).
+         */
         CreateDM: {
             member_ids: string[];
             workspace_id: string;
@@ -1256,7 +1261,11 @@ export interface components {
         EditMessage: {
             body: string;
         };
-        /** EphemeralIn */
+        /**
+         * EphemeralIn
+         * @description ``channel_id`` and ``direct_conversation_id`` are exclusive; every type but
+         *         ``presence.changed`` needs one of them.
+         */
         EphemeralIn: {
             /** @default null */
             channel_id?: string | null;
@@ -1530,6 +1539,19 @@ export interface components {
             timeout_minutes?: number | null;
             /** @default null */
             timeout_until?: string | null;
+        } | {
+            role: string;
+        } | {
+            /** Format: date-time */
+            timeout_until: string;
+        } | {
+            timeout_minutes: number;
+        } | {
+            clear_timeout: boolean;
+        } | {
+            blocked: boolean;
+        } | {
+            moderation_note: string;
         };
         /** ModerationUpdated */
         ModerationUpdated: {
@@ -1583,7 +1605,11 @@ export interface components {
             identifier: string;
             password: string;
         };
-        /** PatchChannel */
+        /**
+         * PatchChannel
+         * @description Any subset; null counts as absent, a blank name is ignored, and a patch that changes
+         *         nothing answers 200 with the channel and no event.
+         */
         PatchChannel: {
             /** @default null */
             archived?: boolean | null;
@@ -1835,15 +1861,23 @@ export interface components {
         };
         /**
          * UpdateWorkspace
-         * @description At least one field; ``null`` counts as absent.
+         * @description At least one field; ``null`` counts as absent.  ``icon_url`` can only be cleared ("")
+         *         until uploaded icons exist.
          */
         UpdateWorkspace: {
             /** @default null */
-            icon_url?: string | null;
+            icon_url?: "" | null;
             /** @default null */
             name?: string | null;
             /** @default null */
             slug?: string | null;
+        } | {
+            name: string;
+        } | {
+            slug: string;
+        } | {
+            /** @enum {string} */
+            icon_url: "";
         };
         /**
          * Upload
@@ -2890,14 +2924,14 @@ export interface operations {
     list_messages: {
         parameters: {
             query?: {
-                /** @description roots with seq < N (exclusive) */
+                /** @description roots with seq < N (exclusive); at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
                 before_seq?: number;
-                /** @description roots with seq > N (exclusive) */
+                /** @description roots with seq > N (exclusive); at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
                 after_seq?: number;
-                /** @description a window centred on seq N */
+                /** @description a window centred on seq N; at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
                 around_seq?: number;
-                /** @description latest (default); not combinable with a cursor */
-                mode?: string;
+                /** @description latest (the default without a cursor); at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
+                mode?: "latest";
                 limit?: number;
                 /** @description only messages labelled with this topic */
                 topic_id?: string;
@@ -3508,14 +3542,14 @@ export interface operations {
     list_dm_messages: {
         parameters: {
             query?: {
-                /** @description roots with seq < N (exclusive) */
+                /** @description roots with seq < N (exclusive); at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
                 before_seq?: number;
-                /** @description roots with seq > N (exclusive) */
+                /** @description roots with seq > N (exclusive); at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
                 after_seq?: number;
-                /** @description a window centred on seq N */
+                /** @description a window centred on seq N; at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
                 around_seq?: number;
-                /** @description latest (default); not combinable with a cursor */
-                mode?: string;
+                /** @description latest (the default without a cursor); at most one of before_seq, after_seq, around_seq and mode (400 otherwise) */
+                mode?: "latest";
                 limit?: number;
             };
             header?: never;
@@ -4430,13 +4464,14 @@ export interface operations {
     get_thread: {
         parameters: {
             query?: {
-                /** @description roots with seq < N (exclusive) */
+                /** @description roots with seq < N (exclusive); at most one of before_seq, after_seq, around_seq and latest (400 otherwise) */
                 before_seq?: number;
-                /** @description roots with seq > N (exclusive) */
+                /** @description roots with seq > N (exclusive); at most one of before_seq, after_seq, around_seq and latest (400 otherwise) */
                 after_seq?: number;
-                /** @description a window centred on seq N */
+                /** @description a window centred on seq N; at most one of before_seq, after_seq, around_seq and latest (400 otherwise) */
                 around_seq?: number;
                 limit?: number;
+                /** @description true: the newest replies; false: the oldest; at most one of before_seq, after_seq, around_seq and latest (400 otherwise) */
                 latest?: boolean;
             };
             header?: never;
@@ -4719,7 +4754,13 @@ export interface operations {
                 workspace_id: string;
                 after_cursor?: string;
             };
-            header?: never;
+            header: {
+                Upgrade: "websocket";
+                Connection: "Upgrade";
+                "Sec-WebSocket-Version": "13";
+                /** @description RFC 6455 asks for base64 of 16 random bytes; any value is accepted */
+                "Sec-WebSocket-Key": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4774,11 +4815,11 @@ export interface operations {
         parameters: {
             query: {
                 workspace_id: string;
-                /** @description the query, at most 500 code points once trimmed (empty or missing: an empty page, after the access checks). Terms are ANDed; 3+ characters match words (stemmed) and substrings inside words, hostnames and URLs; 1-2 characters match a word / word prefix; "quoted phrases"; operators in:#channel, in:@handle (your DM with them), from:@handle, before:/after:/on:YYYY-MM-DD (UTC days), has:link, has:file, is:thread, is:pinned */
+                /** @description the query, at most 500 code points once trimmed, without NUL (empty or missing: an empty page, after the access checks). Terms are ANDed; 3+ characters match words (stemmed) and substrings inside words, hostnames and URLs; 1-2 characters match a word / word prefix; "quoted phrases"; operators in:#channel, in:@handle (your DM with them), from:@handle, before:/after:/on:YYYY-MM-DD (UTC days), has:link, has:file, is:thread, is:pinned */
                 q?: string;
-                /** @description only this channel */
+                /** @description only this channel; not with direct_conversation_id (400) */
                 channel_id?: string;
-                /** @description only this DM (bots need dms:read); not with channel_id */
+                /** @description only this DM (bots need dms:read); not with channel_id (400) */
                 direct_conversation_id?: string;
                 limit?: number;
                 /** @description next_cursor of the previous page (same user, workspace, scope, q) */
@@ -4850,15 +4891,32 @@ export interface operations {
     };
     create_upload: {
         parameters: {
-            query?: {
-                workspace_id?: string;
+            query: {
+                /** @description the workspace. (Older clients may instead send a workspace_id form field before the file; when both are given they must be equal.) */
+                workspace_id: string;
                 nonce?: string;
             };
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description a non-negative integer (blank: unknown) */
+                    duration_ms?: string;
+                    /**
+                     * Format: binary
+                     * @description the file (one part)
+                     */
+                    file: string;
+                    /** @description a non-negative integer (blank: unknown) */
+                    height?: string;
+                    /** @description a non-negative integer (blank: unknown) */
+                    width?: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -5037,7 +5095,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description Authentication required or invalid */
@@ -5180,6 +5238,15 @@ export interface operations {
             };
             /** @description Authentication required or invalid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6145,6 +6212,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type */
             415: {
                 headers: {
@@ -6329,6 +6405,15 @@ export interface operations {
             };
             /** @description Not found (or not visible to the caller) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
