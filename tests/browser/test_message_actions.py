@@ -38,6 +38,16 @@ def thread_panel(page: Any) -> Any:
     return page.get_by_role("complementary", name="Thread")
 
 
+def replies(panel: Any, text: str) -> Any:
+    """A reply in a thread panel's own log."""
+    return panel.get_by_role("log", name="Replies").get_by_text(text)
+
+
+def button(page: Any, text: str, name: str) -> Any:
+    """A button in the timeline row holding ``text`` whose name starts with ``name``."""
+    return row(page, text).get_by_role("button", name=re.compile("^" + re.escape(name)))
+
+
 def test_thread_reply_is_seen_live(browser, live_server):
     a = captain_page(browser, live_server)
     b = member_page(browser, live_server, "thread@example.com", "Thea Threader")
@@ -53,20 +63,20 @@ def test_thread_reply_is_seen_live(browser, live_server):
     box = panel.get_by_role("textbox", name="Reply in thread")
     box.fill("From the main branch")
     box.press("Enter")
-    expect(panel.get_by_role("log", name="Replies").get_by_text("From the main branch")).to_be_visible()
+    expect(replies(panel, "From the main branch")).to_be_visible()
 
     # B sees the reply count on the root, live, and opens the thread.
-    replies_link = row(b.page, "Where do we ship from?").get_by_role("button", name=re.compile(r"^1 reply"))
+    replies_link = button(b.page, "Where do we ship from?", "1 reply")
     expect(replies_link).to_be_visible()
     replies_link.click()
     b_panel = thread_panel(b.page)
-    expect(b_panel.get_by_role("log", name="Replies").get_by_text("From the main branch")).to_be_visible()
+    expect(replies(b_panel, "From the main branch")).to_be_visible()
 
     # A second reply arrives in B's open panel without a reload; the count follows.
     box.fill("And tag it first")
     box.press("Enter")
-    expect(b_panel.get_by_role("log", name="Replies").get_by_text("And tag it first")).to_be_visible()
-    expect(row(b.page, "Where do we ship from?").get_by_role("button", name=re.compile(r"^2 replies"))).to_be_visible()
+    expect(replies(b_panel, "And tag it first")).to_be_visible()
+    expect(button(b.page, "Where do we ship from?", "2 replies")).to_be_visible()
     # Replies stay out of the channel timeline.
     expect(timeline(b.page).get_by_text("And tag it first")).to_have_count(0)
 
@@ -92,23 +102,23 @@ def test_reaction_through_the_picker_is_seen_live(browser, live_server):
     picker.get_by_role("gridcell", name="thumbs up", exact=True).click()
     expect(picker).to_have_count(0)
 
-    mine = row(b.page, "Ship it on Friday?").get_by_role("button", name=re.compile(r"^👍 1 reaction"))
+    mine = button(b.page, "Ship it on Friday?", "👍 1 reaction")
     expect(mine).to_have_attribute("aria-pressed", "true")
-    theirs = row(a.page, "Ship it on Friday?").get_by_role("button", name=re.compile(r"^👍 1 reaction"))
+    theirs = button(a.page, "Ship it on Friday?", "👍 1 reaction")
     expect(theirs).to_have_attribute("aria-pressed", "false")
 
     # A adds the same reaction with the chip: 2, pressed for A, and B sees 2 live.
     theirs.click()
-    expect(row(a.page, "Ship it on Friday?").get_by_role("button", name=re.compile(r"^👍 2 reactions"))
+    expect(button(a.page, "Ship it on Friday?", "👍 2 reactions")
            ).to_have_attribute("aria-pressed", "true")
-    b_chip = row(b.page, "Ship it on Friday?").get_by_role("button", name=re.compile(r"^👍 2 reactions"))
+    b_chip = button(b.page, "Ship it on Friday?", "👍 2 reactions")
     expect(b_chip).to_have_attribute("aria-pressed", "true")
 
     # B takes theirs back: 1 on both sides, not pressed for B.
     b_chip.click()
-    expect(row(b.page, "Ship it on Friday?").get_by_role("button", name=re.compile(r"^👍 1 reaction"))
+    expect(button(b.page, "Ship it on Friday?", "👍 1 reaction")
            ).to_have_attribute("aria-pressed", "false")
-    expect(row(a.page, "Ship it on Friday?").get_by_role("button", name=re.compile(r"^👍 1 reaction"))
+    expect(button(a.page, "Ship it on Friday?", "👍 1 reaction")
            ).to_have_attribute("aria-pressed", "true")
 
     assert a.problems == [] and b.problems == [], a.problems + b.problems
@@ -147,7 +157,8 @@ def test_edit_with_up_arrow_and_delete_are_seen_live(browser, live_server):
     # B cannot edit or delete A's message.
     row(b.page, "Meeting at 11").hover()
     expect(row(b.page, "Meeting at 11").get_by_role("button", name="Edit message")).to_have_count(0)
-    expect(row(b.page, "Meeting at 11").get_by_role("button", name="Delete message")).to_have_count(0)
+    expect(row(b.page, "Meeting at 11").get_by_role("button", name="Delete message")
+           ).to_have_count(0)
 
     # Delete asks first, then the message is gone on both sides.
     action(a.page, "Meeting at 11", "Delete message").click()
@@ -230,7 +241,8 @@ def test_direct_message_both_ways(browser, live_server):
     dialog.get_by_role("button", name="Start conversation").click()
     expect(a.page.get_by_role("heading", level=1, name="Dee Rect")).to_be_visible()
     # Dee's page is open, so Dee shows as online in the header (presence.changed).
-    expect(a.page.locator("header.channel-header").get_by_role("img", name="online")).to_be_visible()
+    header = a.page.locator("header.channel-header")
+    expect(header.get_by_role("img", name="online")).to_be_visible()
     dm_box = a.page.get_by_role("textbox", name="Message Dee Rect")
     dm_box.fill("Just between us")
     dm_box.press("Enter")
@@ -296,7 +308,8 @@ def test_upload_by_file_input_and_drop_is_seen_by_the_other(browser, live_server
         """(el) => {
             const dt = new DataTransfer();
             dt.items.add(new File(['pasted'], 'pasted.txt', { type: 'text/plain' }));
-            el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+            el.dispatchEvent(new ClipboardEvent('paste',
+                { clipboardData: dt, bubbles: true, cancelable: true }));
         }""")
     expect(files.get_by_text("pasted.txt")).to_be_visible()
     files.get_by_role("button", name=re.compile(r"^(Cancel uploading|Remove) pasted\.txt")).click()
