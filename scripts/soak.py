@@ -322,9 +322,10 @@ def code_version() -> str:
     try:  # fixed arguments, no user input
         rev = subprocess.run([git, "rev-parse", "--short", "HEAD"], cwd=ROOT,  # noqa: S603
                              check=True, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run([git, "status", "--porcelain"], cwd=ROOT,  # noqa: S603
+        code = ["--", "clickclack", "schema", "scripts"]
+        dirty = subprocess.run([git, "status", "--porcelain", *code], cwd=ROOT,  # noqa: S603
                                check=True, capture_output=True, text=True).stdout.strip()
-        return f"git {rev}{', uncommitted changes' if dirty else ', clean'}"
+        return f"git {rev}{', uncommitted code changes' if dirty else ', clean code tree'}"
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -488,9 +489,10 @@ def report(soak: Soak, steps: list[Step], args: argparse.Namespace, code: int | 
         f"- post latency p50 / p99: {pct(soak.post_lat, .5) * 1000:.1f} / "
         f"{pct(soak.post_lat, .99) * 1000:.1f} ms; delivery (receive - send) p50 / p99: "
         f"{pct(soak.deliv_lat, .5) * 1000:.1f} / {pct(soak.deliv_lat, .99) * 1000:.1f} ms",
-        f"- server RSS: {s[0].rss_mb if s else 0:.1f} MB first sample, "
-        f"{warm[0].rss_mb if warm else 0:.1f} MB after warm-up, {s[-1].rss_mb if s else 0:.1f} MB "
-        f"last; slope after warm-up {slope:+.2f} MB/min",
+        (f"- server RSS: {s[0].rss_mb if s else 0:.1f} MB first sample, "
+         + (f"{warm[0].rss_mb:.1f} MB after warm-up, " if warm else "")
+         + f"{s[-1].rss_mb if s else 0:.1f} MB last"
+         + (f"; slope after warm-up {slope:+.2f} MB/min" if warm else "")),
         f"- open fds: {s[0].fds if s else 0} first, {max((x.fds for x in s), default=0)} max, "
         f"{s[-1].fds if s else 0} last; server CPU mean {cpu:.0f} % of one core",
         f"- server exit code after SIGTERM: {code}",
