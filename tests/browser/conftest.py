@@ -73,10 +73,11 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=15)
 
 
-def _start_server(data: Path) -> LiveServer:
+def _start_server(data: Path, *, dev_bootstrap: bool = True) -> LiveServer:
     proc = subprocess.Popen(
         [sys.executable, "-m", "clickclack", "serve", "--data", str(data), "--addr",
-         "127.0.0.1:0", "--dev-bootstrap", "--graceful-timeout", "1"],
+         "127.0.0.1:0", "--graceful-timeout", "1",
+         *(["--dev-bootstrap"] if dev_bootstrap else [])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
