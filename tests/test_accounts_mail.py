@@ -339,8 +339,10 @@ async def test_bad_addresses_are_refused_and_dev_only_behaviour_is_gone(http):
     r = await http.post("/api/auth/magic/request", json={"email": ""})
     assert r.status_code == 400 and r.json()["code"] == "email_required"
     assert db_count(http, "SELECT COUNT(*) FROM auth_magic_links") == 0
-    # Without dev bootstrap there is no dev fallback user.
+    # Without dev bootstrap there is no dev fallback user, and the sign-in page is told so.
     assert (await http.get("/api/me")).status_code == 401
+    r = await http.get("/api/auth/methods")
+    assert r.json() == {"dev_sign_in": False, "magic_link_mail": True, "password": False}
 
 
 async def test_the_link_uses_the_public_url_when_set(config, smtp_sink):

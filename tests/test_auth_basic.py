@@ -73,6 +73,14 @@ async def test_dev_sign_in_is_refused_when_the_request_is_not_local(http):
         assert r.status_code == 403, headers
 
 
+async def test_sign_in_methods_offer_dev_sign_in_only_to_local_requests(http):
+    r = await http.get("/api/auth/methods")
+    assert r.status_code == 200
+    assert r.json() == {"dev_sign_in": True, "magic_link_mail": False, "password": False}
+    r = await http.get("/api/auth/methods", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.json()["dev_sign_in"] is False
+
+
 async def test_impersonation_header_selects_the_user(http):
     carol = await sign_up(http, "carol@example.com", "Carol")
     r = await http.get("/api/me", headers={"X-ClickClack-User": carol.user_id})

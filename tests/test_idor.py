@@ -23,7 +23,8 @@ SECRET = "zebra-quartz-secret-4471"
 SELF_SCOPED = {
     ("GET", "/api/me"), ("PATCH", "/api/me"), ("GET", "/api/workspaces"),
     ("POST", "/api/workspaces"), ("GET", "/api/me/bots"), ("POST", "/api/auth/logout"),
-    ("POST", "/api/auth/magic/request"), ("POST", "/api/auth/magic/consume"),
+    ("GET", "/api/auth/methods"), ("POST", "/api/auth/magic/request"),
+    ("POST", "/api/auth/magic/consume"),
     ("POST", "/api/auth/password/login"), ("POST", "/api/auth/password/change"),
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     ("GET", "/api/realtime/ws"),  # covered by the websocket tests below

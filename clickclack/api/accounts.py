@@ -39,7 +39,13 @@ from clickclack.types import (
     SessionInfo,
     User,
 )
-from clickclack.types.accounts import MeProfile, PasswordChange, PasswordLogin, PatchMe
+from clickclack.types.accounts import (
+    MeProfile,
+    PasswordChange,
+    PasswordLogin,
+    PatchMe,
+    SignInMethods,
+)
 
 MAIL_ACCEPTED = "If that address can sign in, a link is on its way."
 LOGIN_FAILED = "email, handle or password is incorrect"
@@ -86,6 +92,15 @@ def _link_base(ctx: Ctx) -> str:
 
 
 # --- magic links -------------------------------------------------------------------------------
+
+@route("GET", "/api/auth/methods", summary="How one can sign in here (the sign-in page asks: "
+       "the one-click dev sign-in only for a loopback request to a dev-bootstrap server)",
+       auth="public", response=SignInMethods, tags=("auth",))
+async def sign_in_methods(ctx: Ctx) -> SignInMethods:
+    services = ctx.services
+    return SignInMethods(dev_sign_in=limits_exempt(ctx), magic_link_mail=services.mailer.enabled,
+                         password=services.config.password_auth)
+
 
 @route("POST", "/api/auth/magic/request", summary="Request a magic sign-in link (dev: answered "
        "inline on loopback; with SMTP: mailed, always 202 with the same body)",

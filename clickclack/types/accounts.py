@@ -113,3 +113,11 @@ class PasswordChange(In):
 
     new_password: str
     current_password: str | None = None
+
+
+class SignInMethods(Out, omit_defaults=False):
+    """What the sign-in page may offer on this server, for this request."""
+
+    dev_sign_in: bool  # one-click Local Captain: dev bootstrap and a loopback request
+    magic_link_mail: bool  # links are mailed (SMTP configured)
+    password: bool  # --password-auth

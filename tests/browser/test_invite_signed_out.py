@@ -46,8 +46,11 @@ def test_an_invite_opened_while_signed_out_survives_the_sign_in(browser, signed_
     assert token.startswith("cci_"), token
     w = open_page(browser.new_context(), f"{server.url}/invite/{token}")
     page = w.page
-    # Signed out: the sign-in page.
+    # Signed out: the sign-in page.  The server mails nothing and is not in dev bootstrap, so
+    # the page says where a link comes from and offers no one-click local sign-in.
     expect(page.get_by_role("heading", name="Sign in to ClickClack")).to_be_visible()
+    expect(page.get_by_role("note")).to_contain_text("clickclack admin magic-link create")
+    expect(page.get_by_role("button", name=re.compile("Local Captain"))).to_have_count(0)
     # The newcomer signs in through a link the operator made (no mail server here).
     magic = _admin(server.data, "magic-link", "create", "--email", "nia@example.com",
                    "--name", "Nia Newcomer")

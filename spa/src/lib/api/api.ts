@@ -8,6 +8,7 @@ import {
   type MessagePage,
   type ReactionSummary,
   type RealtimeEvent,
+  type SignInMethods,
   type ThreadPage,
   type User,
   type Workspace,
@@ -33,6 +34,11 @@ export class Api {
   constructor(readonly client: ApiClient) {}
 
   // --- session -------------------------------------------------------------------------
+  /** What the sign-in page may offer here (dev sign-in only for loopback + dev bootstrap). */
+  async signInMethods(): Promise<SignInMethods> {
+    return unwrap(this.client.GET('/api/auth/methods'));
+  }
+
   async me(): Promise<User> {
     return (await unwrap(this.client.GET('/api/me'))).user;
   }

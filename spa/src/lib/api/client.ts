@@ -17,6 +17,7 @@ export type ReactionSummary = Schemas['ReactionSummary'];
 export type ThreadPage = Schemas['ThreadPage'];
 export type ThreadState = Schemas['ThreadState'];
 export type Upload = Schemas['Upload'];
+export type SignInMethods = Schemas['SignInMethods'];
 
 export type ApiClient = Client<paths>;
 

@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How one can sign in here (the sign-in page asks: the one-click dev sign-in only for a loopback request to a dev-bootstrap server) */
+        get: operations["sign_in_methods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/password/change": {
         parameters: {
             query?: never;
@@ -1816,6 +1833,15 @@ export interface components {
             token: string;
             user_id: string;
         };
+        /**
+         * SignInMethods
+         * @description What the sign-in page may offer on this server, for this request.
+         */
+        SignInMethods: {
+            dev_sign_in: boolean;
+            magic_link_mail: boolean;
+            password: boolean;
+        };
         /** ThreadPage */
         ThreadPage: {
             has_newer: boolean;
@@ -2146,6 +2172,26 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sign_in_methods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInMethods"];
                 };
             };
         };

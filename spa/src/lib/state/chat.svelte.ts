@@ -3,7 +3,7 @@
 // RealtimeConnection; the rules it applies (page merging, unread math, typing, drafts) live in
 // plain TypeScript under lib/logic.
 import { Api, isDm, realtimeUrl } from '../api/api';
-import { ApiError, type DirectConversation, type Message, type User } from '../api/client';
+import { ApiError, type DirectConversation, type Message, type SignInMethods, type User } from '../api/client';
 import {
   type CursorStore,
   type Environment,
@@ -100,9 +100,16 @@ export class Chat {
     });
   }
 
-  get isLoopback(): boolean {
-    const h = this.#d.location.hostname;
-    return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || h === '::1' || /^127\./.test(h);
+  /** Asked by the sign-in page: the server decides whether this browser may use the
+   *  one-click dev sign-in (dev bootstrap + a loopback request) and whether links are mailed. */
+  signInMethods = $state<SignInMethods | null>(null);
+
+  async loadSignInMethods(): Promise<void> {
+    try {
+      this.signInMethods = await this.#api.signInMethods();
+    } catch {
+      this.signInMethods = null; // the form still works; the page just offers less
+    }
   }
 
   #now(): number {
