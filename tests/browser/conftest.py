@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,18 +33,25 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync"]
 
 
-@pytest.fixture(autouse=True)
-def _time_limit() -> Iterator[None]:
+@contextmanager
+def time_limit(seconds: int, what: str) -> Iterator[None]:
+    """SIGALRM after ``seconds``: a sync Playwright call cannot be cancelled any other way."""
     def expired(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"browser test exceeded {TEST_TIME_LIMIT_S}s")
+        raise TimeoutError(f"{what} exceeded {seconds}s")
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(TEST_TIME_LIMIT_S)
+    signal.alarm(seconds)
     try:
         yield
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True)
+def _time_limit() -> Iterator[None]:
+    with time_limit(TEST_TIME_LIMIT_S, "browser test"):
+        yield
 
 
 @pytest.fixture(scope="session")

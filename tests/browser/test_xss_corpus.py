@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LiveServer, _start_server
+from tests.browser.conftest import LiveServer, _start_server, time_limit
 from tests.browser.helpers import CSRF, Watched, bootstrap_ids, join, open_page, sign_up
 from tests.browser.test_chat import captain_page, log
 from tests.browser.test_search_ui import _open_search
@@ -105,20 +104,6 @@ class Corpus:
         bucket[name] = bucket.get(name, 0) + 1
 
 
-@contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    def expired(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"XSS corpus setup exceeded {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = _start_server(tmp_path_factory.mktemp("xss-data"))
@@ -140,7 +125,7 @@ def _short(p: str, limit: int) -> str:
 @pytest.fixture(scope="module")
 def corpus(live_server: LiveServer) -> Corpus:
     """All 200 payloads in every user-controlled string, written through the public API."""
-    with _time_limit(SETUP_LIMIT_S):
+    with time_limit(SETUP_LIMIT_S, "XSS corpus setup"):
         return _seed(live_server)
 
 
