@@ -212,7 +212,9 @@ def test_history_pages_in_both_ways_with_the_unread_divider(browser, live_server
     expect(divider).to_be_visible()
     expect(divider.locator("xpath=following-sibling::li[1]")).to_contain_text("history note 101")
     expect(log(page).get_by_text("history note 101", exact=True)).to_be_in_viewport()
-    expect(log(page).locator('li.msg[data-seq="1"]')).to_have_count(0)  # not loaded yet
+    # Not opened at the beginning (older pages may already be prefetched above the view: how
+    # many depends on the rows' height, i.e. on the fonts installed).
+    expect(log(page).locator('li.msg[data-seq="1"]')).not_to_be_in_viewport()
     # Scrolling up loads older pages until the beginning of the channel.
     page.wait_for_function("""() => {
         const s = document.querySelector('.scroller');
