@@ -58,3 +58,9 @@ function safeDecode(s: string): string {
 export function findByRef<T extends { id: string; route_id: string }>(items: T[], ref: string): T | undefined {
   return items.find((i) => i.route_id === ref) ?? items.find((i) => i.id === ref);
 }
+
+/** A plain left click on an app link, which the app handles itself; a modified or middle click
+ *  is left to the browser (a new tab or window). */
+export function isPlainClick(e: MouseEvent): boolean {
+  return !(e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0);
+}

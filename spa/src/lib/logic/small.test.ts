@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Drafts } from './drafts';
 import { addPending, markFailed, markSending, newNonce, removePending, settle } from './pending';
-import { findByRef, formatRoute, parseRoute } from './router';
+import { findByRef, formatRoute, isPlainClick, parseRoute } from './router';
 import { isTypingTarget, matchShortcut } from './shortcuts';
 import { rankItems } from './switcher';
 import { nextPref, parsePref, resolveTheme } from './theme';
@@ -145,5 +145,16 @@ describe('format', () => {
     expect(colorSlot('usr_1')).toBeLessThan(8);
     expect(badgeText(120)).toBe('99+');
     expect(slugifyChannel(' #Release Plan! ')).toBe('release-plan');
+  });
+});
+
+describe('isPlainClick', () => {
+  const click = (init: MouseEventInit) => ({ metaKey: false, ctrlKey: false, shiftKey: false, button: 0, ...init }) as MouseEvent;
+  it('handles a plain left click and leaves modified or middle clicks to the browser', () => {
+    expect(isPlainClick(click({}))).toBe(true);
+    expect(isPlainClick(click({ metaKey: true }))).toBe(false);
+    expect(isPlainClick(click({ ctrlKey: true }))).toBe(false);
+    expect(isPlainClick(click({ shiftKey: true }))).toBe(false);
+    expect(isPlainClick(click({ button: 1 }))).toBe(false);
   });
 });
